@@ -1,0 +1,135 @@
+"""lvslab: the lvs.ipvs lab.
+
+  run      run a command against a kernel with IPVS (the host's, or a UML guest)
+  up       build a topology of network namespaces       (inside the lab kernel)
+  down     remove it
+  exec     run a command inside one lab host
+  probe    send client traffic from a lab host and check who answered
+  report   print the table of recorded checks
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from . import kernel, report, topology
+
+
+def _cmd_run(args) -> int:
+    argv = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not argv:
+        raise kernel.LabError("run: no command given")
+    rc, run_dir = kernel.run(
+        argv, kernel=args.kernel, mem=args.mem, timeout=args.timeout, verbose=args.verbose,
+        run_dir=Path(args.run_dir).resolve() if args.run_dir else None,
+    )
+    boot = run_dir / "boot-seconds"
+    print(f"lvslab: exit status {rc}; boot {boot.read_text().strip() if boot.exists() else '?'} s; "
+          f"run directory {run_dir}", file=sys.stderr)
+    return rc
+
+
+def _cmd_up(args) -> int:
+    topo = topology.load(Path(args.topology))
+    topology.up(topo, Path(args.state))
+    print(Path(args.state) / "inventory.yml")
+    return 0
+
+
+def _cmd_down(args) -> int:
+    topology.down(Path(args.state))
+    return 0
+
+
+def _cmd_exec(args) -> int:
+    argv = args.command[1:] if args.command[:1] == ["--"] else args.command
+    return subprocess.call([*topology.enter(Path(args.state), args.host), *argv])
+
+
+def _cmd_probe(args) -> int:
+    out = subprocess.run(
+        ["nsenter", f"--net=/run/netns/{args.host}", "--", sys.executable, "-m", "lvslab.probe",
+         args.target, str(args.count)],
+        capture_output=True, text=True, check=False,
+        env={"PYTHONPATH": str(Path(__file__).resolve().parent.parent), "PATH": "/usr/bin:/bin"},
+    )
+    if out.returncode:
+        raise kernel.LabError(f"probe from {args.host}: {out.stderr.strip()}")
+    result = json.loads(out.stdout)
+    servers = result["servers"]
+    missing = sorted(set(args.expect) - set(servers))
+    unexpected = sorted(set(servers) - set(args.expect)) if args.expect else []
+    ok = not missing and not unexpected and not result["errors"]
+    detail = " ".join(f"{k}={v}" for k, v in sorted(servers.items())) or "no answer"
+    if result["errors"]:
+        detail += " errors=" + ",".join(f"{k}:{v}" for k, v in result["errors"].items())
+    if missing:
+        detail += " missing=" + ",".join(missing)
+    if unexpected:
+        detail += " unexpected=" + ",".join(unexpected)
+    label = args.label or f"{args.host} -> {args.target}"
+    report.record(label, ok, detail)
+    print(json.dumps({**result, "ok": ok, "detail": detail}))
+    return 0 if ok else 1
+
+
+def _cmd_report(args) -> int:
+    rows = report.read(Path(args.results))
+    sys.stdout.write(report.table(rows, args.title))
+    return 0 if rows and all(r["ok"] for r in rows) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lvslab", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--state", default=str(topology.DEFAULT_STATE), help="lab state directory")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("run", help="run a command against a kernel with IPVS")
+    p.add_argument("--kernel", default="auto", choices=("auto", "host", "uml"))
+    p.add_argument("--mem", default="768M", help="UML guest memory")
+    p.add_argument("--timeout", type=float, default=None, help="seconds before the guest is killed")
+    p.add_argument("--run-dir", help="directory for this run's files (default: a new one under .lab/runs)")
+    p.add_argument("--verbose", action="store_true", help="also show the guest's boot messages")
+    p.add_argument("command", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("up", help="build a topology")
+    p.add_argument("topology")
+    p.set_defaults(func=_cmd_up)
+
+    p = sub.add_parser("down", help="remove the topology")
+    p.set_defaults(func=_cmd_down)
+
+    p = sub.add_parser("exec", help="run a command in a lab host")
+    p.add_argument("host")
+    p.add_argument("command", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_cmd_exec)
+
+    p = sub.add_parser("probe", help="client traffic from a lab host")
+    p.add_argument("host")
+    p.add_argument("target", help="http://ADDR[:PORT]/ or udp://ADDR:PORT")
+    p.add_argument("--count", type=int, default=10)
+    p.add_argument("--expect", nargs="*", default=[], help="servers that must (all, and only they) answer")
+    p.add_argument("--label")
+    p.set_defaults(func=_cmd_probe)
+
+    p = sub.add_parser("report", help="print recorded checks as a table")
+    p.add_argument("results")
+    p.add_argument("--title", default="What the lab proved")
+    p.set_defaults(func=_cmd_report)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except kernel.LabError as exc:
+        print(f"lvslab: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""A lab real server: answers every TCP (HTTP) request or UDP datagram with its host name.
+
+Binding to the wildcard address means it answers on whatever address the
+packet was sent to, the VIP included in DR and TUN modes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import socket
+import socketserver
+from pathlib import Path
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    name = "?"
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        body = f"{self.name}\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Lab-Client", self.client_address[0])
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+class _DualStackHTTP(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    address_family = socket.AF_INET6
+    daemon_threads = True
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
+def serve_udp(name: str, port: int, ready: Path) -> None:
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    sock.bind(("::", port))
+    ready.touch()
+    while True:
+        _, peer = sock.recvfrom(2048)
+        sock.sendto(f"{name}\n".encode(), peer)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--proto", choices=("tcp", "udp"), default="tcp")
+    parser.add_argument("--port", type=int, default=80)
+    parser.add_argument("--ready", type=Path, required=True)
+    args = parser.parse_args()
+    if args.proto == "udp":
+        serve_udp(args.name, args.port, args.ready)
+        return
+    _Handler.name = args.name
+    server = _DualStackHTTP(("::", args.port), _Handler)
+    args.ready.touch()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,313 @@
+"""Lab topologies: hosts as network namespaces, joined by veth pairs to bridges.
+
+A topology is data (YAML): networks with IPv4/IPv6 subnets, and hosts with
+interfaces on those networks, routes, sysctls, inventory groups and the
+services they serve. ``load`` validates it; ``up`` and ``down`` build and
+remove it. Each host also gets a persistent mount namespace in which
+``/etc`` and ``/var/lib`` are overlays and ``/run`` is a tmpfs, so roles that
+write files work unchanged and hosts never see each other's files.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .kernel import LabError
+
+DEFAULT_STATE = Path("/run/lvslab")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,14}$")
+PRIVATE_DIRS = ("etc", "var/lib")
+
+
+@dataclass
+class Interface:
+    network: str
+    ipv4: ipaddress.IPv4Interface | None = None
+    ipv6: ipaddress.IPv6Interface | None = None
+
+
+@dataclass
+class Host:
+    name: str
+    index: int
+    groups: list[str] = field(default_factory=list)
+    interfaces: list[Interface] = field(default_factory=list)
+    routes: list[dict] = field(default_factory=list)
+    sysctl: dict[str, str] = field(default_factory=dict)
+    serve: list[dict] = field(default_factory=list)
+    vars: dict = field(default_factory=dict)
+
+
+@dataclass
+class Topology:
+    name: str
+    networks: dict[str, dict]
+    hosts: dict[str, Host]
+    vars: dict = field(default_factory=dict)
+
+
+def _fail(where: str, value, why: str):
+    raise LabError(f"topology: {where}: {value!r}: {why}")
+
+
+def _address(where: str, value, network: dict, family: str):
+    subnet = network.get(family)
+    if subnet is None:
+        _fail(where, value, f"the network has no {family} subnet")
+    try:
+        addr = ipaddress.ip_address(str(value))
+    except ValueError:
+        _fail(where, value, f"not an {family} address")
+    if addr not in subnet:
+        _fail(where, value, f"outside the network's subnet {subnet}")
+    return ipaddress.ip_interface(f"{addr}/{subnet.prefixlen}")
+
+
+def parse(data: dict) -> Topology:
+    """Validate topology data; raise LabError naming the field and value."""
+    if not isinstance(data, dict):
+        _fail("topology", data, "must be a mapping")
+    unknown = set(data) - {"name", "networks", "hosts", "vars"}
+    if unknown:
+        _fail("topology", sorted(unknown)[0], "unknown key")
+    name = str(data.get("name", "lab"))
+    networks = {}
+    for net, spec in (data.get("networks") or {}).items():
+        if not NAME_RE.match(str(net)) or len(str(net)) > 11:
+            _fail(f"networks.{net}", net, "name must be lowercase, at most 11 characters")
+        spec = spec or {}
+        parsed = {}
+        for family, cls in (("ipv4", ipaddress.IPv4Network), ("ipv6", ipaddress.IPv6Network)):
+            if spec.get(family) is not None:
+                try:
+                    parsed[family] = cls(str(spec[family]))
+                except ValueError as exc:
+                    _fail(f"networks.{net}.{family}", spec[family], str(exc))
+        networks[net] = parsed
+    hosts = {}
+    seen = {}
+    for index, (hname, spec) in enumerate((data.get("hosts") or {}).items()):
+        where = f"hosts.{hname}"
+        if not NAME_RE.match(str(hname)):
+            _fail(where, hname, "host name must match " + NAME_RE.pattern)
+        spec = spec or {}
+        unknown = set(spec) - {"groups", "interfaces", "routes", "sysctl", "serve", "vars"}
+        if unknown:
+            _fail(where, sorted(unknown)[0], "unknown key")
+        host = Host(
+            name=hname,
+            index=index,
+            groups=list(spec.get("groups") or []),
+            routes=list(spec.get("routes") or []),
+            sysctl={str(k): str(v) for k, v in (spec.get("sysctl") or {}).items()},
+            serve=list(spec.get("serve") or []),
+            vars=dict(spec.get("vars") or {}),
+        )
+        for i, iface in enumerate(spec.get("interfaces") or []):
+            iwhere = f"{where}.interfaces[{i}]"
+            net = iface.get("network")
+            if net not in networks:
+                _fail(f"{iwhere}.network", net, "no such network")
+            parsed = Interface(network=net)
+            for family in ("ipv4", "ipv6"):
+                if iface.get(family) is not None:
+                    addr = _address(f"{iwhere}.{family}", iface[family], networks[net], family)
+                    if addr.ip in seen:
+                        _fail(f"{iwhere}.{family}", iface[family], f"already used by {seen[addr.ip]}")
+                    seen[addr.ip] = hname
+                    setattr(parsed, family, addr)
+            host.interfaces.append(parsed)
+        for i, route in enumerate(host.routes):
+            if not isinstance(route, dict) or "to" not in route or "via" not in route:
+                _fail(f"{where}.routes[{i}]", route, "a route needs 'to' and 'via'")
+        for i, svc in enumerate(host.serve):
+            proto = svc.get("proto", "tcp")
+            if proto not in ("tcp", "udp"):
+                _fail(f"{where}.serve[{i}].proto", proto, "must be tcp or udp")
+            port = svc.get("port")
+            if not isinstance(port, int) or not 0 < port < 65536:
+                _fail(f"{where}.serve[{i}].port", port, "must be an integer from 1 to 65535")
+        hosts[hname] = host
+    if not hosts:
+        _fail("hosts", data.get("hosts"), "a topology needs at least one host")
+    return Topology(name=name, networks=networks, hosts=hosts, vars=dict(data.get("vars") or {}))
+
+
+def load(path: Path) -> Topology:
+    with open(path, encoding="utf-8") as fh:
+        return parse(yaml.safe_load(fh))
+
+
+def inventory(topo: Topology, state: Path, python: str = sys.executable) -> dict:
+    """The Ansible inventory of a topology: every host reached with lvs.ipvs.netns."""
+    groups: dict[str, dict] = {}
+    hostvars = {}
+    for host in topo.hosts.values():
+        addrs = {
+            iface.network: {
+                "ipv4": str(iface.ipv4.ip) if iface.ipv4 else None,
+                "ipv6": str(iface.ipv6.ip) if iface.ipv6 else None,
+                "interface": f"eth{i}",
+            }
+            for i, iface in enumerate(host.interfaces)
+        }
+        hostvars[host.name] = {
+            "ansible_connection": "lvs.ipvs.netns",
+            "ansible_host": host.name,
+            "ansible_netns_mount_namespace": str(state / host.name / "mnt"),
+            "ansible_python_interpreter": python,
+            "lab_networks": addrs,
+            **host.vars,
+        }
+        for group in host.groups:
+            groups.setdefault(group, {"hosts": {}})["hosts"][host.name] = None
+    return {
+        "all": {
+            "hosts": hostvars,
+            "vars": {"lab_topology": topo.name, **topo.vars},
+            "children": groups,
+        }
+    }
+
+
+def _run(*argv: str, input: str | None = None) -> str:
+    proc = subprocess.run(list(argv), input=input, capture_output=True, text=True, check=False)
+    if proc.returncode:
+        raise LabError(f"{' '.join(argv)}: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout
+
+
+def _ip_batch(commands: list[str], netns: str | None = None) -> None:
+    if commands:
+        prefix = ["ip", "-n", netns] if netns else ["ip"]
+        _run(*prefix, "-batch", "-", input="\n".join(commands) + "\n")
+
+
+def enter(state: Path, host: str) -> list[str]:
+    """The command prefix that runs a program inside a lab host."""
+    return ["nsenter", f"--net=/run/netns/{host}", f"--mount={state / host / 'mnt'}", "--"]
+
+
+def up(topo: Topology, state: Path = DEFAULT_STATE) -> dict:
+    if (state / "topology.json").exists():
+        raise LabError(f"a lab is already up in {state}: run 'down' first")
+    state.mkdir(parents=True, exist_ok=True)
+    # Mount namespaces can only be pinned to files on a private mount.
+    if state.resolve() not in _mountpoints():
+        _run("mount", "--bind", str(state), str(state))
+    _run("mount", "--make-private", str(state))
+    (state / "topology.json").write_text(
+        json.dumps({"name": topo.name, "hosts": list(topo.hosts), "networks": list(topo.networks)})
+    )
+    root_cmds = []
+    for net in topo.networks:
+        root_cmds += [f"link add br-{net} type bridge", f"link set br-{net} up"]
+    _ip_batch(root_cmds)
+    for host in topo.hosts.values():
+        _host_up(host, state)
+    inv = inventory(topo, state)
+    (state / "inventory.yml").write_text(yaml.safe_dump(inv, sort_keys=False))
+    return inv
+
+
+def _host_up(host: Host, state: Path) -> None:
+    name = host.name
+    _run("ip", "netns", "add", name)
+    root, inner = [], ["link set lo up"]
+    for i, iface in enumerate(host.interfaces):
+        peer = f"lv{host.index}e{i}"
+        root += [
+            f"link add {peer} type veth peer name eth{i} netns {name}",
+            f"link set {peer} master br-{iface.network} up",
+        ]
+        for addr in (iface.ipv4, iface.ipv6):
+            if addr:
+                # nodad: a tentative IPv6 address would not answer for a second or two.
+                inner.append(f"addr add {addr} dev eth{i}" + (" nodad" if addr.version == 6 else ""))
+        inner.append(f"link set eth{i} up")
+    for route in host.routes:
+        family = "-6 " if ":" in str(route["via"]) else ""
+        inner.append(f"{family}route add {route['to']} via {route['via']}")
+    _ip_batch(root)
+    _ip_batch(inner, name)
+    for key, value in host.sysctl.items():
+        _run("ip", "netns", "exec", name, "sysctl", "-q", "-w", f"{key}={value}")
+    _private_filesystems(host, state)
+    for svc in host.serve:
+        _serve(host, state, svc)
+
+
+def _private_filesystems(host: Host, state: Path) -> None:
+    hdir = state / host.name
+    mnt = hdir / "mnt"
+    hdir.mkdir(parents=True, exist_ok=True)
+    mnt.touch()
+    _run("unshare", f"--mount={mnt}", "--propagation", "private", "true")
+    script = ["set -e", "mount -t sysfs sysfs /sys"]
+    for d in PRIVATE_DIRS:
+        up_dir, work = hdir / "fs" / d / "up", hdir / "fs" / d / "work"
+        up_dir.mkdir(parents=True, exist_ok=True)
+        work.mkdir(parents=True, exist_ok=True)
+        script.append(f"mount -t overlay overlay -o lowerdir=/{d},upperdir={up_dir},workdir={work} /{d}")
+    # Last, as it hides the lab state under /run from the host itself.
+    script.append("mount -t tmpfs -o mode=755 tmpfs /run")
+    script.append(f"echo {host.name} > /etc/hostname")
+    _run(*enter(state, host.name), "/bin/sh", "-c", "\n".join(script))
+
+
+def _serve(host: Host, state: Path, svc: dict) -> None:
+    proto, port = svc.get("proto", "tcp"), svc["port"]
+    log = open(state / host.name / f"serve-{proto}-{port}.log", "ab")  # noqa: SIM115
+    # Only the network namespace: the server needs no private files, and the
+    # host's mount namespace hides the lab state it reports readiness through.
+    argv = ["nsenter", f"--net=/run/netns/{host.name}", "--", sys.executable, "-m", "lvslab.serve",
+            "--name", host.name, "--proto", proto, "--port", str(port),
+            "--ready", str(state / host.name / f"serve-{proto}-{port}.ready")]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True)
+    (state / host.name / f"serve-{proto}-{port}.pid").write_text(str(proc.pid))
+    ready = state / host.name / f"serve-{proto}-{port}.ready"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and proc.poll() is None:
+        if ready.exists():
+            return
+        time.sleep(0.05)
+    raise LabError(f"{host.name}: the {proto}/{port} server did not start; see {log.name}")
+
+
+def down(state: Path = DEFAULT_STATE) -> None:
+    meta = state / "topology.json"
+    if not meta.exists():
+        return
+    info = json.loads(meta.read_text())
+    for name in info["hosts"]:
+        for pidfile in (state / name).glob("serve-*.pid"):
+            try:
+                os.killpg(int(pidfile.read_text()), signal.SIGTERM)
+            except (ProcessLookupError, ValueError):
+                pass
+        mnt = state / name / "mnt"
+        subprocess.run(["umount", str(mnt)], capture_output=True, check=False)
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
+    for net in info["networks"]:
+        subprocess.run(["ip", "link", "del", f"br-{net}"], capture_output=True, check=False)
+    meta.unlink()
+
+
+def _mountpoints() -> set[Path]:
+    points = set()
+    with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+        for line in fh:
+            points.add(Path(line.split()[4]))
+    return points
