@@ -4,4 +4,3 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH=$ROOT/.venv/bin:$ROOT/tests/lab/bin:$PATH
 export ANSIBLE_COLLECTIONS_PATH=$ROOT/.build/collections:$ROOT/.build/bundled
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
-export ANSIBLE_HOME=$ROOT/.build/ansible-home

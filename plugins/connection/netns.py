@@ -12,7 +12,7 @@ description:
   - Runs each task's commands inside a named network namespace of the controller's kernel, the way
     C(ip netns exec) does, so that facts, addresses, routes, sysctls under C(net.*) and the IPVS
     table are the namespace's own.
-  - This is how the C(lvs.ipvs) lab turns network namespaces into hosts: one inventory host per
+  - This is how the C(lvs.ipvs) lab turns network namespaces into hosts, one inventory host per
     namespace, with no SSH inside.
   - Without O(mount_namespace), the command runs through C(ip netns exec), which gives it a private
     C(/sys) for the namespace and binds the files under C(/etc/netns/NAME/) over C(/etc).

@@ -5,6 +5,7 @@
   down     remove it
   exec     run a command inside one lab host
   probe    send client traffic from a lab host and check who answered
+  record   record the outcome of a check made elsewhere
   report   print the table of recorded checks
 """
 
@@ -64,9 +65,22 @@ def _cmd_probe(args) -> int:
     missing = sorted(set(args.expect) - set(servers))
     unexpected = sorted(set(servers) - set(args.expect)) if args.expect else []
     ok = not missing and not unexpected and not result["errors"]
+    if args.round_robin and ok:
+        # Round robin: every run of len(expect) answers holds each server once.
+        width = len(args.expect)
+        order = result["order"]
+        windows = [order[i:i + width] for i in range(len(order) - width + 1)]
+        if any(len(set(w)) != width for w in windows):
+            ok = False
+            detail_rr = " not round robin: " + ",".join(order)
+        else:
+            detail_rr = " in turn"
+    else:
+        detail_rr = ""
     detail = " ".join(f"{k}={v}" for k, v in sorted(servers.items())) or "no answer"
     if result["errors"]:
         detail += " errors=" + ",".join(f"{k}:{v}" for k, v in result["errors"].items())
+    detail += detail_rr
     if missing:
         detail += " missing=" + ",".join(missing)
     if unexpected:
@@ -75,6 +89,11 @@ def _cmd_probe(args) -> int:
     report.record(label, ok, detail)
     print(json.dumps({**result, "ok": ok, "detail": detail}))
     return 0 if ok else 1
+
+
+def _cmd_record(args) -> int:
+    report.record(args.label, args.ok, args.detail, args.results)
+    return 0
 
 
 def _cmd_report(args) -> int:
@@ -115,8 +134,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("target", help="http://ADDR[:PORT]/ or udp://ADDR:PORT")
     p.add_argument("--count", type=int, default=10)
     p.add_argument("--expect", nargs="*", default=[], help="servers that must (all, and only they) answer")
+    p.add_argument("--round-robin", action="store_true",
+                   help="also require the expected servers to answer in strict turn")
     p.add_argument("--label")
     p.set_defaults(func=_cmd_probe)
+
+    p = sub.add_parser("record", help="record the outcome of a check made elsewhere")
+    p.add_argument("--label", required=True)
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--ok", dest="ok", action="store_true")
+    group.add_argument("--fail", dest="ok", action="store_false")
+    p.add_argument("--detail", default="")
+    p.add_argument("--results", help="results file (default: $LVS_LAB_RESULTS)")
+    p.set_defaults(func=_cmd_record)
 
     p = sub.add_parser("report", help="print recorded checks as a table")
     p.add_argument("results")

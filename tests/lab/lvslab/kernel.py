@@ -73,9 +73,8 @@ def _job_script(argv: list[str], workdir: Path, env: dict[str, str]) -> str:
 
 def guest_env(run_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in PASSED_ENV or k.startswith(PASSED_ENV_PREFIXES)}
-    path = os.environ.get("PATH", "")
     env.update(
-        PATH=path + ":/usr/local/sbin:/usr/sbin:/sbin",
+        PATH=os.environ.get("PATH", "") + ":/usr/local/sbin:/usr/sbin:/sbin",
         HOME=os.environ.get("HOME", "/root"),
         LANG="C.UTF-8",
         LC_ALL="C.UTF-8",
@@ -83,6 +82,8 @@ def guest_env(run_dir: Path, extra: dict[str, str] | None = None) -> dict[str, s
         LVS_LAB_RUN_DIR=str(run_dir),
         LVS_LAB_RESULTS=str(run_dir / "results.jsonl"),
     )
+    if not sys.stdout.isatty():
+        env.setdefault("ANSIBLE_NOCOLOR", "1")
     env.update(extra or {})
     return env
 
