@@ -83,7 +83,7 @@ def guest_env(run_dir: Path, extra: dict[str, str] | None = None) -> dict[str, s
         LVS_LAB_RESULTS=str(run_dir / "results.jsonl"),
     )
     if not sys.stdout.isatty():
-        env.setdefault("ANSIBLE_NOCOLOR", "1")
+        env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", NO_COLOR="1", PY_COLORS="0")
     env.update(extra or {})
     return env
 
