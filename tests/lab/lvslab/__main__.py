@@ -1,12 +1,12 @@
 """lvslab: the lvs.ipvs lab.
 
-  run      run a command against a kernel with IPVS (the host's, or a UML guest)
-  up       build a topology of network namespaces       (inside the lab kernel)
-  down     remove it
-  exec     run a command inside one lab host
-  probe    send client traffic from a lab host and check who answered
-  record   record the outcome of a check made elsewhere
-  report   print the table of recorded checks
+run      run a command against a kernel with IPVS (the host's, or a UML guest)
+up       build a topology of network namespaces       (inside the lab kernel)
+down     remove it
+exec     run a command inside one lab host
+probe    send client traffic from a lab host and check who answered
+record   record the outcome of a check made elsewhere
+report   print the table of recorded checks
 """
 
 from __future__ import annotations
@@ -25,12 +25,19 @@ def _cmd_run(args) -> int:
     if not argv:
         raise kernel.LabError("run: no command given")
     rc, run_dir = kernel.run(
-        argv, kernel=args.kernel, mem=args.mem, timeout=args.timeout, verbose=args.verbose,
+        argv,
+        kernel=args.kernel,
+        mem=args.mem,
+        timeout=args.timeout,
+        verbose=args.verbose,
         run_dir=Path(args.run_dir).resolve() if args.run_dir else None,
     )
     boot = run_dir / "boot-seconds"
-    print(f"lvslab: exit status {rc}; boot {boot.read_text().strip() if boot.exists() else '?'} s; "
-          f"run directory {run_dir}", file=sys.stderr)
+    print(
+        f"lvslab: exit status {rc}; boot {boot.read_text().strip() if boot.exists() else '?'} s; "
+        f"run directory {run_dir}",
+        file=sys.stderr,
+    )
     return rc
 
 
@@ -52,10 +59,22 @@ def _cmd_exec(args) -> int:
 
 
 def _cmd_probe(args) -> int:
+    if args.round_robin and len(args.expect) < 2:
+        raise kernel.LabError("probe: --round-robin needs the servers that take turns in --expect")
     out = subprocess.run(
-        ["nsenter", f"--net=/run/netns/{args.host}", "--", sys.executable, "-m", "lvslab.probe",
-         args.target, str(args.count)],
-        capture_output=True, text=True, check=False,
+        [
+            "nsenter",
+            f"--net=/run/netns/{args.host}",
+            "--",
+            sys.executable,
+            "-m",
+            "lvslab.probe",
+            args.target,
+            str(args.count),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
         env={"PYTHONPATH": str(Path(__file__).resolve().parent.parent), "PATH": "/usr/bin:/bin"},
     )
     if out.returncode:
@@ -69,7 +88,7 @@ def _cmd_probe(args) -> int:
         # Round robin: every run of len(expect) answers holds each server once.
         width = len(args.expect)
         order = result["order"]
-        windows = [order[i:i + width] for i in range(len(order) - width + 1)]
+        windows = [order[i : i + width] for i in range(len(order) - width + 1)]
         if any(len(set(w)) != width for w in windows):
             ok = False
             detail_rr = " not round robin: " + ",".join(order)
@@ -103,8 +122,9 @@ def _cmd_report(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lvslab", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="lvslab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--state", default=str(topology.DEFAULT_STATE), help="lab state directory")
     sub = parser.add_subparsers(dest="cmd", required=True)
 
@@ -134,8 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("target", help="http://ADDR[:PORT]/ or udp://ADDR:PORT")
     p.add_argument("--count", type=int, default=10)
     p.add_argument("--expect", nargs="*", default=[], help="servers that must (all, and only they) answer")
-    p.add_argument("--round-robin", action="store_true",
-                   help="also require the expected servers to answer in strict turn")
+    p.add_argument(
+        "--round-robin", action="store_true", help="also require the expected servers to answer in strict turn"
+    )
     p.add_argument("--label")
     p.set_defaults(func=_cmd_probe)
 

@@ -118,8 +118,19 @@ def _command(kernel: str, run_dir: Path, mem: str) -> list[str]:
             f"uml_dir={run_dir}",
             f"umid=uml-{os.getpid()}",
         ]
-    return ["unshare", "--mount", "--net", "--pid", "--fork", "--propagation", "private",
-            "/bin/sh", str(INIT), "host", str(run_dir)]
+    return [
+        "unshare",
+        "--mount",
+        "--net",
+        "--pid",
+        "--fork",
+        "--propagation",
+        "private",
+        "/bin/sh",
+        str(INIT),
+        "host",
+        str(run_dir),
+    ]
 
 
 def run(
@@ -145,8 +156,12 @@ def run(
     cmd = _command(kernel, run_dir, mem)
     started = time.monotonic()
     proc = subprocess.Popen(
-        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True, cwd=run_dir,
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=run_dir,
     )
     boot_log = []
     inside = False

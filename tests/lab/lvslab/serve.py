@@ -16,7 +16,7 @@ from pathlib import Path
 class _Handler(http.server.BaseHTTPRequestHandler):
     name = "?"
 
-    def do_GET(self):  # noqa: N802 (http.server's naming)
+    def do_GET(self):
         body = f"{self.name}\n".encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")

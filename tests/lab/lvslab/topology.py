@@ -10,6 +10,7 @@ write files work unchanged and hosts never see each other's files.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -18,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +28,7 @@ import yaml
 from .kernel import LabError
 
 DEFAULT_STATE = Path("/run/lvslab")
-NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,14}$")
+NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,14}")
 PRIVATE_DIRS = ("etc", "var/lib")
 
 
@@ -84,9 +86,11 @@ def parse(data: dict) -> Topology:
     name = str(data.get("name", "lab"))
     networks = {}
     for net, spec in (data.get("networks") or {}).items():
-        if not NAME_RE.match(str(net)) or len(str(net)) > 11:
+        if not NAME_RE.fullmatch(str(net)) or len(str(net)) > 11:
             _fail(f"networks.{net}", net, "name must be lowercase, at most 11 characters")
         spec = spec or {}
+        if not isinstance(spec, dict):
+            _fail(f"networks.{net}", spec, "must be a mapping with ipv4 and/or ipv6 subnets")
         parsed = {}
         for family, cls in (("ipv4", ipaddress.IPv4Network), ("ipv6", ipaddress.IPv6Network)):
             if spec.get(family) is not None:
@@ -97,11 +101,15 @@ def parse(data: dict) -> Topology:
         networks[net] = parsed
     hosts = {}
     seen = {}
+    if not isinstance(data.get("hosts") or {}, dict):
+        _fail("hosts", data["hosts"], "must be a mapping of host names to hosts")
     for index, (hname, spec) in enumerate((data.get("hosts") or {}).items()):
         where = f"hosts.{hname}"
-        if not NAME_RE.match(str(hname)):
+        if not NAME_RE.fullmatch(str(hname)):
             _fail(where, hname, "host name must match " + NAME_RE.pattern)
         spec = spec or {}
+        if not isinstance(spec, dict):
+            _fail(where, spec, "must be a mapping")
         unknown = set(spec) - {"groups", "interfaces", "routes", "sysctl", "serve", "vars"}
         if unknown:
             _fail(where, sorted(unknown)[0], "unknown key")
@@ -116,6 +124,8 @@ def parse(data: dict) -> Topology:
         )
         for i, iface in enumerate(spec.get("interfaces") or []):
             iwhere = f"{where}.interfaces[{i}]"
+            if not isinstance(iface, dict):
+                _fail(iwhere, iface, "must be a mapping with network, ipv4 and ipv6")
             net = iface.get("network")
             if net not in networks:
                 _fail(f"{iwhere}.network", net, "no such network")
@@ -132,11 +142,13 @@ def parse(data: dict) -> Topology:
             if not isinstance(route, dict) or "to" not in route or "via" not in route:
                 _fail(f"{where}.routes[{i}]", route, "a route needs 'to' and 'via'")
         for i, svc in enumerate(host.serve):
+            if not isinstance(svc, dict):
+                _fail(f"{where}.serve[{i}]", svc, "must be a mapping with port and proto")
             proto = svc.get("proto", "tcp")
             if proto not in ("tcp", "udp"):
                 _fail(f"{where}.serve[{i}].proto", proto, "must be tcp or udp")
             port = svc.get("port")
-            if not isinstance(port, int) or not 0 < port < 65536:
+            if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
                 _fail(f"{where}.serve[{i}].port", port, "must be an integer from 1 to 65535")
         hosts[hname] = host
     if not hosts:
@@ -225,8 +237,10 @@ def _host_up(host: Host, state: Path) -> None:
     name = host.name
     _run("ip", "netns", "add", name)
     root, inner = [], ["link set lo up"]
+    # Unique per lab, so two labs (two state directories) can share a kernel.
+    tag = zlib.crc32(f"{state.resolve()}/{name}".encode()) & 0xFFFFFF
     for i, iface in enumerate(host.interfaces):
-        peer = f"lv{host.index}e{i}"
+        peer = f"v{tag:06x}e{i}"
         root += [
             f"link add {peer} type veth peer name eth{i} netns {name}",
             f"link set {peer} master br-{iface.network} up",
@@ -271,9 +285,22 @@ def _serve(host: Host, state: Path, svc: dict) -> None:
     log = open(state / host.name / f"serve-{proto}-{port}.log", "ab")  # noqa: SIM115
     # Only the network namespace: the server needs no private files, and the
     # host's mount namespace hides the lab state it reports readiness through.
-    argv = ["nsenter", f"--net=/run/netns/{host.name}", "--", sys.executable, "-m", "lvslab.serve",
-            "--name", host.name, "--proto", proto, "--port", str(port),
-            "--ready", str(state / host.name / f"serve-{proto}-{port}.ready")]
+    argv = [
+        "nsenter",
+        f"--net=/run/netns/{host.name}",
+        "--",
+        sys.executable,
+        "-m",
+        "lvslab.serve",
+        "--name",
+        host.name,
+        "--proto",
+        proto,
+        "--port",
+        str(port),
+        "--ready",
+        str(state / host.name / f"serve-{proto}-{port}.ready"),
+    ]
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True)
     (state / host.name / f"serve-{proto}-{port}.pid").write_text(str(proc.pid))
@@ -293,10 +320,8 @@ def down(state: Path = DEFAULT_STATE) -> None:
     info = json.loads(meta.read_text())
     for name in info["hosts"]:
         for pidfile in (state / name).glob("serve-*.pid"):
-            try:
+            with contextlib.suppress(ProcessLookupError, ValueError):
                 os.killpg(int(pidfile.read_text()), signal.SIGTERM)
-            except (ProcessLookupError, ValueError):
-                pass
         mnt = state / name / "mnt"
         subprocess.run(["umount", str(mnt)], capture_output=True, check=False)
         subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 
 import pytest
-
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.playbook.play_context import PlayContext
 from ansible.plugins.loader import connection_loader

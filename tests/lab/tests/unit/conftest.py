@@ -1,0 +1,6 @@
+import sys
+from pathlib import Path
+
+LAB = Path(__file__).resolve().parents[2]
+if str(LAB) not in sys.path:
+    sys.path.insert(0, str(LAB))
