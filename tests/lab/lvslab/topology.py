@@ -215,9 +215,11 @@ def up(topo: Topology, state: Path = DEFAULT_STATE) -> dict:
     if (state / "topology.json").exists():
         raise LabError(f"a lab is already up in {state}: run 'down' first")
     state.mkdir(parents=True, exist_ok=True)
-    # Mount namespaces can only be pinned to files on a private mount.
+    # A tmpfs of the lab's own: overlay upper layers cannot live on an overlay
+    # (the guest's root is one), and mount namespaces can only be pinned to
+    # files on a private mount.
     if state.resolve() not in _mountpoints():
-        _run("mount", "--bind", str(state), str(state))
+        _run("mount", "-t", "tmpfs", "-o", "mode=755", "lvslab", str(state))
     _run("mount", "--make-private", str(state))
     (state / "topology.json").write_text(
         json.dumps({"name": topo.name, "hosts": list(topo.hosts), "networks": list(topo.networks)})
@@ -328,6 +330,7 @@ def down(state: Path = DEFAULT_STATE) -> None:
     for net in info["networks"]:
         subprocess.run(["ip", "link", "del", f"br-{net}"], capture_output=True, check=False)
     meta.unlink()
+    subprocess.run(["umount", "--lazy", str(state)], capture_output=True, check=False)
 
 
 def _mountpoints() -> set[Path]:

@@ -14,9 +14,17 @@ HERE = Path(__file__).resolve().parent
 def test_tasks_run_inside_the_namespace_and_files_move_both_ways(nat_lab, tmp_path):
     results = tmp_path / "result"
     proc = subprocess.run(
-        ["ansible-playbook", "-i", str(STATE / "inventory.yml"), str(HERE / "connection.yml"),
-         "-e", f"lab_results={results}"],
-        capture_output=True, text=True, check=False,
+        [
+            "ansible-playbook",
+            "-i",
+            str(STATE / "inventory.yml"),
+            str(HERE / "connection.yml"),
+            "-e",
+            f"lab_results={results}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 

@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import STATE, sh
+from conftest import sh
 
 from lvslab import probe, topology
 
@@ -37,30 +37,55 @@ def test_etc_var_lib_and_run_are_private_to_each_host(nat_lab):
 
 def test_real_servers_answer_with_their_name_over_ipv4_and_ipv6(nat_lab):
     out = subprocess.run(
-        ["nsenter", "--net=/run/netns/director1", "--", "python3", "-c",
-         "import sys; sys.path.insert(0, sys.argv[1]); from lvslab import probe;"
-         "print(probe.once('http://192.0.2.11/'), probe.once('http://[2001:db8:2::12]/'))",
-         str(Path(probe.__file__).parents[1])],
-        capture_output=True, text=True, check=True,
+        [
+            "nsenter",
+            "--net=/run/netns/director1",
+            "--",
+            "python3",
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); from lvslab import probe;"
+            "print(probe.once('http://192.0.2.11/'), probe.once('http://[2001:db8:2::12]/'))",
+            str(Path(probe.__file__).parents[1]),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.split() == ["rs1", "rs2"]
 
 
 def test_lvs_nat_through_a_vip_alternates_between_real_servers(nat_lab):
-    sh("director1", """
+    sh(
+        "director1",
+        """
         set -e
         sysctl -qw net.ipv4.ip_forward=1
         ip addr add 203.0.113.100/32 dev eth0
         ipvsadm -A -t 203.0.113.100:80 -s rr
         ipvsadm -a -t 203.0.113.100:80 -r 192.0.2.11:80 -m
         ipvsadm -a -t 203.0.113.100:80 -r 192.0.2.12:80 -m
-    """)
+    """,
+    )
     for rs in ("rs1", "rs2"):
         sh(rs, "ip route replace default via 192.0.2.1")
     out = subprocess.run(
-        ["lvslab", "probe", "client1", "http://203.0.113.100/", "--count", "6", "--round-robin",
-         "--expect", "rs1", "rs2", "--label", "guest test: NAT rr"],
-        capture_output=True, text=True, check=False,
+        [
+            "lvslab",
+            "probe",
+            "client1",
+            "http://203.0.113.100/",
+            "--count",
+            "6",
+            "--round-robin",
+            "--expect",
+            "rs1",
+            "rs2",
+            "--label",
+            "guest test: NAT rr",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     result = json.loads(out.stdout)
@@ -83,10 +108,12 @@ def test_bad_topology_changes_nothing(nat_lab, tmp_path):
 
 
 def test_down_removes_namespaces_bridges_and_servers(tmp_path):
-    topo = topology.parse({
-        "networks": {"n1": {"ipv4": "198.51.100.0/24"}},
-        "hosts": {"a1": {"interfaces": [{"network": "n1", "ipv4": "198.51.100.1"}], "serve": [{"port": 8080}]}},
-    })
+    topo = topology.parse(
+        {
+            "networks": {"n1": {"ipv4": "198.51.100.0/24"}},
+            "hosts": {"a1": {"interfaces": [{"network": "n1", "ipv4": "198.51.100.1"}], "serve": [{"port": 8080}]}},
+        }
+    )
     state = tmp_path / "state"
     topology.up(topo, state)
     pid = int((state / "a1" / "serve-tcp-8080.pid").read_text())
