@@ -9,7 +9,7 @@ start=$SECONDS
 . "$ROOT/scripts/env.sh"
 
 echo "==> starting a kernel with IPVS and running playbooks/lab.yml in it"
-run_dir=$(python3 -c 'import sys; sys.path.insert(0, "tests/lab"); from lvslab import kernel; print(kernel.new_run_dir())')
+run_dir=$ROOT/.lab/runs/demo-$(date +%Y%m%d-%H%M%S)
 rc=0
 lvslab run --run-dir "$run_dir" --timeout 900 -- \
     ansible-playbook -i /run/lvslab/inventory.yml playbooks/lab.yml || rc=$?

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts: the project's tools first on PATH, and the
 # collections (this one from its built tarball) where Ansible finds them.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

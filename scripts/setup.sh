@@ -14,7 +14,7 @@ quiet() { "$@" > .build/setup.log 2>&1 || { cat .build/setup.log; exit 1; }; }
 
 ANSIBLE_BUNDLE=ansible==12.3.0
 BUNDLED_COLLECTIONS=(ansible/posix community/general containers/podman)
-APT_PACKAGES=(user-mode-linux ipvsadm iproute2 iputils-ping kmod nftables iptables curl util-linux python3-venv)
+APT_PACKAGES=(user-mode-linux ipvsadm iproute2 iputils-ping kmod nftables iptables curl util-linux python3-venv shellcheck git)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -19,7 +19,7 @@ description:
   - With O(mount_namespace), the command also enters that mount namespace, in which the lab has
     mounted the namespace's own C(/sys) and private C(/etc), C(/var/lib) and C(/run); files written
     by one host are then invisible to the others.
-author: lvs.ipvs developers
+author: lvs.ipvs developers (@lvs-ipvs)
 options:
   netns:
     description:
@@ -145,7 +145,7 @@ class Connection(ConnectionBase):
                 data = fh.read()
         except OSError as exc:
             raise AnsibleError(f"netns: cannot read {in_path}: {to_native(exc)}") from exc
-        rc, _, err = self._run([*self._prefix, "/bin/sh", "-c", 'cat > "$1"', "sh", out_path], in_data=data)
+        rc, _dummy, err = self._run([*self._prefix, "/bin/sh", "-c", 'cat > "$1"', "sh", out_path], in_data=data)
         if rc != 0:
             raise AnsibleError(f"netns: failed to write {out_path}: {to_native(err)}")
 

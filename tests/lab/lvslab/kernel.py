@@ -149,6 +149,7 @@ def run(
     out = out or sys.stdout
     kernel = choose_kernel(kernel)
     run_dir = run_dir or new_run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
     workdir = (workdir or Path.cwd()).resolve()
     (run_dir / "job.sh").write_text(_job_script(argv, workdir, guest_env(run_dir, env)))
     rc_file = run_dir / "rc"

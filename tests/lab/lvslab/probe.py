@@ -37,7 +37,7 @@ def tally(target: str, count: int) -> dict:
     seen: collections.Counter = collections.Counter()
     order = []
     errors = collections.Counter()
-    for _ in range(count):
+    for _dummy in range(count):
         try:
             who = once(target)
         except OSError as exc:

@@ -44,7 +44,7 @@ def serve_udp(name: str, port: int, ready: Path) -> None:
     sock.bind(("::", port))
     ready.touch()
     while True:
-        _, peer = sock.recvfrom(2048)
+        _dummy, peer = sock.recvfrom(2048)
         sock.sendto(f"{name}\n".encode(), peer)
 
 

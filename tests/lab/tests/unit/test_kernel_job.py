@@ -39,8 +39,8 @@ def test_job_script_quotes_exports():
     words = shlex.split(block)
     assert words[::2] == ["export"] * len(TRICKY)
     pairs = [w.partition("=") for w in words[1::2]]
-    assert [k for k, _, _ in pairs] == sorted(TRICKY)
-    assert {k: v for k, _, v in pairs} == TRICKY
+    assert [pair[0] for pair in pairs] == sorted(TRICKY)
+    assert {pair[0]: pair[2] for pair in pairs} == TRICKY
 
 
 def test_job_script_cds_and_execs(tmp_path):
