@@ -42,7 +42,6 @@ class Interface:
 @dataclass
 class Host:
     name: str
-    index: int
     groups: list[str] = field(default_factory=list)
     interfaces: list[Interface] = field(default_factory=list)
     routes: list[dict] = field(default_factory=list)
@@ -103,7 +102,7 @@ def parse(data: dict) -> Topology:
     seen = {}
     if not isinstance(data.get("hosts") or {}, dict):
         _fail("hosts", data["hosts"], "must be a mapping of host names to hosts")
-    for index, (hname, spec) in enumerate((data.get("hosts") or {}).items()):
+    for hname, spec in (data.get("hosts") or {}).items():
         where = f"hosts.{hname}"
         if not NAME_RE.fullmatch(str(hname)):
             _fail(where, hname, "host name must match " + NAME_RE.pattern)
@@ -115,7 +114,6 @@ def parse(data: dict) -> Topology:
             _fail(where, sorted(unknown)[0], "unknown key")
         host = Host(
             name=hname,
-            index=index,
             groups=list(spec.get("groups") or []),
             routes=list(spec.get("routes") or []),
             sysctl={str(k): str(v) for k, v in (spec.get("sysctl") or {}).items()},

@@ -63,7 +63,6 @@ def test_parse_valid():
     }
     assert set(topo.networks["back"]) == {"ipv4"}
     assert list(topo.hosts) == ["client1", "lb1", "rs1"]
-    assert [h.index for h in topo.hosts.values()] == [0, 1, 2]
 
     client = topo.hosts["client1"]
     assert client.groups == ["clients"]
@@ -90,7 +89,7 @@ def test_parse_defaults_name_and_empty_host():
     topo = topology.parse({"hosts": {"solo": None}})
     assert topo.name == "lab"
     assert topo.networks == {}
-    assert topo.hosts["solo"] == topology.Host(name="solo", index=0)
+    assert topo.hosts["solo"] == topology.Host(name="solo")
 
 
 def test_unknown_top_level_key():
