@@ -9,6 +9,8 @@ start=$SECONDS
 . "$ROOT/scripts/env.sh"
 
 echo "==> starting a kernel with IPVS and running playbooks/lab.yml in it"
+# The inventory appears only once the playbook has built the lab.
+export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 run_dir=$ROOT/.lab/runs/demo-$(date +%Y%m%d-%H%M%S)
 rc=0
 lvslab run --run-dir "$run_dir" --timeout 900 -- \

@@ -251,8 +251,8 @@ def _host_up(host: Host, state: Path) -> None:
                 inner.append(f"addr add {addr} dev eth{i}" + (" nodad" if addr.version == 6 else ""))
         inner.append(f"link set eth{i} up")
     for route in host.routes:
-        family = "-6 " if ":" in str(route["via"]) else ""
-        inner.append(f"{family}route add {route['to']} via {route['via']}")
+        # ip takes the family from the gateway, "default" included.
+        inner.append(f"route add {route['to']} via {route['via']}")
     _ip_batch(root)
     _ip_batch(inner, name)
     for key, value in host.sysctl.items():

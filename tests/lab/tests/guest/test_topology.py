@@ -133,3 +133,34 @@ def _alive(pid: int) -> bool:
         return "zombie" not in status.read_text()
     except FileNotFoundError:
         return False
+
+
+def test_a_router_joins_two_networks_for_tcp_and_udp_over_both_families(tmp_path):
+    """Routes and sysctls from the topology make a router; both server kinds answer through it."""
+    state = tmp_path / "routed"
+    topology.up(topology.load(Path(topology.__file__).parents[1] / "topologies" / "routed.yml"), state)
+    try:
+        forwarding = subprocess.run(
+            ["ip", "netns", "exec", "router1", "sysctl", "-n", "net.ipv4.ip_forward"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert forwarding == "1"
+        answers = {}
+        for target in (
+            "http://192.0.2.20:8080/",
+            "http://[2001:db8:2::20]:8080/",
+            "udp://192.0.2.20:5353",
+            "udp://[2001:db8:2::20]:5353",
+        ):
+            out = subprocess.run(
+                ["lvslab", "--state", str(state), "probe", "client2", target, "--count", "2", "--expect", "server2"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            answers[target] = (out.returncode, json.loads(out.stdout)["servers"] if out.stdout else out.stderr)
+        assert all(answer == (0, {"server2": 2}) for answer in answers.values()), answers
+    finally:
+        topology.down(state)
