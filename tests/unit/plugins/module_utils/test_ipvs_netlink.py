@@ -16,6 +16,7 @@ import struct
 from types import SimpleNamespace
 
 import pytest
+
 from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_netlink as ipvs
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
     AF_INET,

@@ -1,0 +1,99 @@
+"""lvs.ipvs.ipvs_info against the kernel: what ipvsadm wrote, the module must read."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from conftest import STATE, sh
+
+# Written with ipvsadm itself, so the module reads a table it did not write.
+RULES = """\
+-A -t 203.0.113.1:80 -s rr
+-a -t 203.0.113.1:80 -r 192.0.2.1:80 -i -w 5 --tun-type ipip
+-a -t 203.0.113.1:80 -r 192.0.2.2:80 -i -w 1 --tun-type gre --tun-nocsum
+-a -t 203.0.113.1:80 -r 192.0.2.3:80 -i -w 1 --tun-type gue --tun-port 5555 --tun-remcsum
+-a -t 203.0.113.1:80 -r 192.0.2.4:80 -g -w 0
+-A -t 203.0.113.4:80 -s wrr -p 30
+-A -u 203.0.113.1:53 -s rr -o
+-A -u 203.0.113.2:53 -s wrr -p 30 -M 255.255.255.0 -o
+-A -u 203.0.113.1:5060 -s rr -p 60 --pe sip
+-A -t 203.0.113.3:80 -s sh -b sh-port
+-a -t 203.0.113.3:80 -r 192.0.2.6:8080 -m -w 1
+-A -t [2001:db8::9]:80 -s mh -b mh-fallback,mh-port
+-A -f 5 -s fo
+-a -f 5 -r 192.0.2.5:0 -g -w 1
+-A -f 6 -6 -s ovf -p 100 -M 64
+-A --sctp-service 203.0.113.2:3868 -s lblcr
+"""
+
+
+def ansible_module(host: str, *args: str, inventory: str | None = None) -> dict:
+    argv = ["ansible", host, "-m", "lvs.ipvs.ipvs_info", "-o", *args]
+    if inventory:
+        argv += ["-i", inventory]
+    else:
+        argv += ["-c", "local", "-i", "localhost,", "-e", "ansible_python_interpreter=python3"]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout.split(" => ", 1)[1])
+
+
+def test_reads_every_kind_of_rule_as_ipvsadm_save_would():
+    subprocess.run(["modprobe", "ip_vs"], check=True)
+    subprocess.run(["ipvsadm", "-C"], check=True)
+    subprocess.run(["ipvsadm-restore"], input=RULES, text=True, check=True)
+    try:
+        result = ansible_module("localhost", "--check")
+        written = sorted(
+            subprocess.run(["ipvsadm", "-Sn"], capture_output=True, text=True, check=True).stdout.split("\n")
+        )
+        assert sorted(result["ipvsadm_save"]) == sorted(line for line in written if line)
+        assert sorted(result["ipvsadm_save"]) == sorted(RULES.splitlines())
+        assert result["changed"] is False
+        assert result["version"].startswith("1.2.")
+        assert set(result["timeouts"]) == {"tcp", "tcpfin", "udp"}
+        gue = next(d for s in result["services"] for d in s["destinations"] if d["address"] == "192.0.2.3")
+        assert gue["tunnel"] == {"type": "gue", "port": 5555, "flags": ["remcsum"]}
+    finally:
+        subprocess.run(["ipvsadm", "-C"], check=True)
+
+
+def test_counts_real_connections_on_a_lab_director(nat_lab):
+    sh(
+        "director1",
+        """
+        set -e
+        sysctl -qw net.ipv4.ip_forward=1
+        ip addr replace 203.0.113.100/32 dev eth0
+        ipvsadm -C
+        ipvsadm -A -t 203.0.113.100:80 -s rr
+        ipvsadm -a -t 203.0.113.100:80 -r 192.0.2.11:80 -m
+        ipvsadm -a -t 203.0.113.100:80 -r 192.0.2.12:80 -m
+    """,
+    )
+    for rs in ("rs1", "rs2"):
+        sh(rs, "ip route replace default via 192.0.2.1")
+    subprocess.run(
+        ["lvslab", "probe", "client1", "http://203.0.113.100/", "--count", "4"], check=True, capture_output=True
+    )
+    result = ansible_module("director1", inventory=str(STATE / "inventory.yml"))
+    [service] = result["services"]
+    assert service["stats"]["conns"] == 4
+    assert sorted(d["stats"]["conns"] for d in service["destinations"]) == [2, 2]
+    assert sum(d["inactive_conns"] + d["active_conns"] for d in service["destinations"]) == 4
+
+
+def test_the_documented_example_runs(nat_lab):
+    """docs/examples/ipvs_info.yml, as the docs show it (after the test above programmed director1)."""
+    example = Path(__file__).resolve().parents[4] / "docs" / "examples" / "ipvs_info.yml"
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", str(STATE / "inventory.yml"), str(example)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "-a -t 203.0.113.100:80 -r 192.0.2.11:80 -m -w 1" in proc.stdout
+    assert "203.0.113.100:80 -> 192.0.2.12:80 active=0 inactive=2" in proc.stdout
