@@ -26,6 +26,9 @@ def ipvs_client(module):
             yield client
     except IPVSError as exc:
         module.fail_json(msg=str(exc), errno=exc.errno)
+    except ValueError as exc:
+        # The netlink layer's own validation: raised before a request is sent.
+        module.fail_json(msg=str(exc))
 
 
 def read_table(client, stats=True):

@@ -383,6 +383,7 @@ def normalize_destination(raw, service, path):
             raw["port"],
             f"differs from the service port {service_port}: port mapping needs forward masq",
         )
+    # The kernel's limit (the weight is an int there), not ipvsadm's 65535.
     weight = _integer(raw["weight"] if _given(raw, "weight") else DEFAULT_WEIGHT, f"{path}.weight", 0, WEIGHT_MAX)
     upper = _integer(raw.get("u_threshold") or 0, f"{path}.u_threshold", 0, U32_MAX)
     lower = _integer(raw.get("l_threshold") or 0, f"{path}.l_threshold", 0, U32_MAX)
