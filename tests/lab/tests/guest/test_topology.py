@@ -60,7 +60,8 @@ def test_lvs_nat_through_a_vip_alternates_between_real_servers(nat_lab):
         """
         set -e
         sysctl -qw net.ipv4.ip_forward=1
-        ip addr add 203.0.113.100/32 dev eth0
+        ip addr replace 203.0.113.100/32 dev eth0
+        ipvsadm -C
         ipvsadm -A -t 203.0.113.100:80 -s rr
         ipvsadm -a -t 203.0.113.100:80 -r 192.0.2.11:80 -m
         ipvsadm -a -t 203.0.113.100:80 -r 192.0.2.12:80 -m
