@@ -24,8 +24,10 @@ import errno
 import ipaddress
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
+    DEST_FIELDS,
     FORWARD_METHODS,
     PROTOCOLS,
+    SERVICE_FIELDS,
     U16_MAX,
     U32_MAX,
     WEIGHT_MAX,
@@ -82,19 +84,6 @@ TUNNEL_FLAGS = ("nocsum", "csum", "remcsum")
 DESTINATIONS_MODES = ("exact", "merge")
 SCOPE_MODES = ("managed", "addresses", "all")
 
-SERVICE_FIELDS = (
-    "family",
-    "protocol",
-    "address",
-    "port",
-    "fwmark",
-    "scheduler",
-    "flags",
-    "timeout",
-    "netmask",
-    "pe_name",
-)
-DEST_FIELDS = ("family", "address", "port", "forward", "weight", "u_threshold", "l_threshold", "tunnel")
 _SERVICE_SETTINGS = ("scheduler", "flags", "timeout", "netmask", "pe_name")
 _DEST_SETTINGS = ("forward", "weight", "u_threshold", "l_threshold", "tunnel")
 _SERVICE_INPUT_KEYS = (*SERVICE_FIELDS, "destinations", "destinations_mode")

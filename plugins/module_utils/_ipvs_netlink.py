@@ -441,7 +441,8 @@ def _check_keys(what, given, allowed):
 
 # --- Pure helpers: service and destination dicts <-> attribute lists ----------
 
-_SERVICE_KEYS = {
+# The dict contract shared with the desired-state model (_ipvs_model).
+SERVICE_FIELDS = (
     "family",
     "protocol",
     "address",
@@ -452,8 +453,8 @@ _SERVICE_KEYS = {
     "timeout",
     "netmask",
     "pe_name",
-}
-_DEST_KEYS = {"family", "address", "port", "forward", "weight", "u_threshold", "l_threshold", "tunnel"}
+)
+DEST_FIELDS = ("family", "address", "port", "forward", "weight", "u_threshold", "l_threshold", "tunnel")
 _TUNNEL_KEYS = {"type", "port", "flags"}
 _DAEMON_KEYS = {"state", "mcast_interface", "sync_id", "sync_maxlen", "mcast_group", "mcast_port", "mcast_ttl"}
 
@@ -472,7 +473,7 @@ def service_family(service):
 
 def service_key(service):
     """A hashable identity: ("ipv4", "fwmark", 5) or ("ipv4", "tcp", "203.0.113.1", 80)."""
-    _check_keys("service", service, _SERVICE_KEYS | _READ_ONLY_SERVICE_KEYS)
+    _check_keys("service", service, set(SERVICE_FIELDS) | _READ_ONLY_SERVICE_KEYS)
     af = service_family(service)
     if service.get("fwmark"):
         for key in ("protocol", "address", "port"):
@@ -540,7 +541,7 @@ def service_attrs(service, full=False):
 
 def dest_attrs(dest, full=False):
     """IPVS_CMD_ATTR_DEST content. A full entry replaces the kernel's one, tunnel fields included."""
-    _check_keys("destination", dest, _DEST_KEYS | _READ_ONLY_DEST_KEYS)
+    _check_keys("destination", dest, set(DEST_FIELDS) | _READ_ONLY_DEST_KEYS)
     if dest.get("address") is None:
         raise ValueError("a destination needs an address")
     af = address_family(dest["address"])

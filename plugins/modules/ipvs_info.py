@@ -17,9 +17,6 @@ description:
     synchronisation daemons, the IPVS version and connection table size, and the table rendered
     in C(ipvsadm-save -n) format.
 author: lvs.ipvs developers (@lvs-ipvs)
-requirements:
-  - pyroute2 >= 0.9.5 on the managed host
-  - the C(ip_vs) kernel module loaded (C(modprobe ip_vs))
 options:
   stats:
     description:
@@ -27,6 +24,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - lvs.ipvs.ipvs
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -36,8 +34,7 @@ attributes:
   platform:
     platforms: linux
 notes:
-  - Needs root (C(CAP_NET_ADMIN)) on the managed host.
-  - Supports check mode; it never changes anything.
+  - It never changes anything.
 seealso:
   - name: ipvsadm(8)
     description: The classic command line tool for the same table.

@@ -16,9 +16,6 @@ description:
   - The kernel cannot change a running daemon; when the settings differ, the module stops it and
     starts it again with the new ones.
 author: lvs.ipvs developers (@lvs-ipvs)
-requirements:
-  - pyroute2 >= 0.9.5 on the managed host
-  - the C(ip_vs) kernel module loaded (C(modprobe ip_vs))
 options:
   role:
     description: Which daemon, master or backup. A director may run both.
@@ -50,6 +47,7 @@ options:
     description: Multicast TTL. The kernel uses 1 when not set.
     type: int
 extends_documentation_fragment:
+  - lvs.ipvs.ipvs
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:

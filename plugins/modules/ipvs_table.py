@@ -20,9 +20,6 @@ description:
   - All input is checked before anything is changed; an error names the field and the value. If
     the kernel refuses a step midway, the result says exactly which steps were applied.
 author: lvs.ipvs developers (@lvs-ipvs)
-requirements:
-  - pyroute2 >= 0.9.5 on the managed host
-  - the C(ip_vs) kernel module loaded (C(modprobe ip_vs))
 options:
   services:
     description: The virtual services that must exist, each with its real servers.
@@ -138,6 +135,7 @@ options:
     elements: int
     default: []
 extends_documentation_fragment:
+  - lvs.ipvs.ipvs
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -146,8 +144,6 @@ attributes:
     support: full
   platform:
     platforms: linux
-notes:
-  - Needs root (C(CAP_NET_ADMIN)) on the managed host.
 seealso:
   - module: lvs.ipvs.ipvs_info
 """

@@ -14,9 +14,6 @@ description:
     generic netlink.
   - Only the timeouts given are changed; the others keep their value.
 author: lvs.ipvs developers (@lvs-ipvs)
-requirements:
-  - pyroute2 >= 0.9.5 on the managed host
-  - the C(ip_vs) kernel module loaded (C(modprobe ip_vs))
 options:
   tcp:
     description: Timeout of established TCP connections, in seconds.
@@ -28,6 +25,7 @@ options:
     description: Timeout of UDP flows, in seconds.
     type: int
 extends_documentation_fragment:
+  - lvs.ipvs.ipvs
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:

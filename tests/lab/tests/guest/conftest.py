@@ -36,3 +36,19 @@ def sh(host: str, script: str, check: bool = True) -> subprocess.CompletedProces
     return subprocess.run(
         [*topology.enter(STATE, host), "/bin/sh", "-c", script], capture_output=True, text=True, check=check
     )
+
+
+def nat_director(*ipvsadm: str) -> None:
+    """Reset director1 to a NAT director for the lab's VIP: an empty table plus
+    the given ipvsadm commands, forwarding on, and the real servers routing through it."""
+    commands = [
+        "set -e",
+        "modprobe ip_vs",
+        "sysctl -qw net.ipv4.ip_forward=1",
+        "ip addr replace 203.0.113.100/32 dev eth0",
+        "ipvsadm -C",
+        *(f"ipvsadm {c}" for c in ipvsadm),
+    ]
+    sh("director1", "\n".join(commands))
+    for rs in ("rs1", "rs2"):
+        sh(rs, "ip route replace default via 192.0.2.1")

@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import STATE, sh
+from conftest import STATE, nat_director
 
 # Written with ipvsadm itself, so the module reads a table it did not write.
 RULES = """\
@@ -61,20 +61,11 @@ def test_reads_every_kind_of_rule_as_ipvsadm_save_would():
 
 
 def test_counts_real_connections_on_a_lab_director(nat_lab):
-    sh(
-        "director1",
-        """
-        set -e
-        sysctl -qw net.ipv4.ip_forward=1
-        ip addr replace 203.0.113.100/32 dev eth0
-        ipvsadm -C
-        ipvsadm -A -t 203.0.113.100:80 -s rr
-        ipvsadm -a -t 203.0.113.100:80 -r 192.0.2.11:80 -m
-        ipvsadm -a -t 203.0.113.100:80 -r 192.0.2.12:80 -m
-    """,
+    nat_director(
+        "-A -t 203.0.113.100:80 -s rr",
+        "-a -t 203.0.113.100:80 -r 192.0.2.11:80 -m",
+        "-a -t 203.0.113.100:80 -r 192.0.2.12:80 -m",
     )
-    for rs in ("rs1", "rs2"):
-        sh(rs, "ip route replace default via 192.0.2.1")
     subprocess.run(
         ["lvslab", "probe", "client1", "http://203.0.113.100/", "--count", "4"], check=True, capture_output=True
     )

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import STATE, sh
+from conftest import STATE, nat_director, sh
 
 HERE = Path(__file__).resolve().parent
 
@@ -40,12 +40,7 @@ def playbook(path: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 def test_table_changes_in_place_and_a_live_connection_survives(nat_lab):
-    sh(
-        "director1",
-        "modprobe ip_vs && ipvsadm -C && sysctl -qw net.ipv4.ip_forward=1 && ip addr replace 203.0.113.100/32 dev eth0",
-    )
-    for rs in ("rs1", "rs2"):
-        sh(rs, "ip route replace default via 192.0.2.1")
+    nat_director()
     # Start from another scheduler, so that every step of table.yml edits a
     # service that carries an open connection.
     load = subprocess.run(

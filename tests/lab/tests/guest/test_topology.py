@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import sh
+from conftest import nat_director, sh
 
 from lvslab import probe, topology
 
@@ -55,20 +55,11 @@ def test_real_servers_answer_with_their_name_over_ipv4_and_ipv6(nat_lab):
 
 
 def test_lvs_nat_through_a_vip_alternates_between_real_servers(nat_lab):
-    sh(
-        "director1",
-        """
-        set -e
-        sysctl -qw net.ipv4.ip_forward=1
-        ip addr replace 203.0.113.100/32 dev eth0
-        ipvsadm -C
-        ipvsadm -A -t 203.0.113.100:80 -s rr
-        ipvsadm -a -t 203.0.113.100:80 -r 192.0.2.11:80 -m
-        ipvsadm -a -t 203.0.113.100:80 -r 192.0.2.12:80 -m
-    """,
+    nat_director(
+        "-A -t 203.0.113.100:80 -s rr",
+        "-a -t 203.0.113.100:80 -r 192.0.2.11:80 -m",
+        "-a -t 203.0.113.100:80 -r 192.0.2.12:80 -m",
     )
-    for rs in ("rs1", "rs2"):
-        sh(rs, "ip route replace default via 192.0.2.1")
     out = subprocess.run(
         [
             "lvslab",

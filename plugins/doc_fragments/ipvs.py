@@ -1,0 +1,18 @@
+# Copyright (c) 2026 lvs.ipvs developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # What every module that talks to the kernel's IPVS table needs.
+    DOCUMENTATION = r"""
+options: {}
+requirements:
+  - pyroute2 >= 0.9.5 on the managed host
+  - the C(ip_vs) kernel module, loaded (C(modprobe ip_vs)) or loadable on demand
+notes:
+  - Works on the IPVS table of the managed host's network namespace, over generic netlink; C(ipvsadm)
+    is not used. Needs root (C(CAP_NET_ADMIN)).
+"""
