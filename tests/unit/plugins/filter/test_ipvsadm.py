@@ -1,0 +1,80 @@
+# Copyright (c) 2026 lvs.ipvs developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ipvsadm-save text -> services -> text must give back the same rules."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.lvs.ipvs.plugins.filter.ipvsadm import ipvsadm_rules, to_ipvsadm_rules
+
+# What ipvsadm 1.31 itself saved in the lab (tests/lab/tests/guest/test_ipvs_info.py).
+RULES = """\
+-A -t 203.0.113.1:80 -s rr
+-a -t 203.0.113.1:80 -r 192.0.2.1:80 -i -w 5 --tun-type ipip
+-a -t 203.0.113.1:80 -r 192.0.2.2:80 -i -w 1 --tun-type gre --tun-nocsum
+-a -t 203.0.113.1:80 -r 192.0.2.3:80 -i -w 1 --tun-type gue --tun-port 5555 --tun-remcsum
+-a -t 203.0.113.1:80 -r 192.0.2.4:80 -g -w 0
+-A -t 203.0.113.4:80 -s wrr -p 30
+-A -u 203.0.113.1:53 -s rr -o
+-A -u 203.0.113.2:53 -s wrr -p 30 -M 255.255.255.0 -o
+-A -u 203.0.113.1:5060 -s rr -p 60 --pe sip
+-A -t 203.0.113.3:80 -s sh -b sh-port
+-a -t 203.0.113.3:80 -r 192.0.2.6:8080 -m -w 1
+-A -t [2001:db8::9]:80 -s mh -b mh-fallback,mh-port
+-a -t [2001:db8::9]:80 -r [2001:db8:2::9]:80 -m -w 2
+-A -f 5 -s fo
+-a -f 5 -r 192.0.2.5:0 -g -w 1
+-A -f 6 -6 -s ovf -p 100 -M 64
+-A --sctp-service 203.0.113.2:3868 -s lblcr
+"""
+
+
+def test_round_trip_gives_back_the_same_rules():
+    services = ipvsadm_rules(RULES)
+    assert len(services) == 10
+    assert sorted(to_ipvsadm_rules(services).splitlines()) == sorted(RULES.splitlines())
+
+
+def test_services_take_the_module_shape():
+    web = ipvsadm_rules(RULES)[0]
+    assert web["protocol"] == "tcp" and web["address"] == "203.0.113.1" and web["port"] == 80
+    gue = web["destinations"][2]
+    assert gue == {
+        "address": "192.0.2.3",
+        "port": 80,
+        "forward": "tunnel",
+        "weight": 1,
+        "tunnel": {"type": "gue", "port": 5555, "flags": ["remcsum"]},
+    }
+    mark = next(s for s in ipvsadm_rules(RULES) if s.get("fwmark") == 6)
+    assert mark == {
+        "fwmark": 6,
+        "family": "ipv6",
+        "scheduler": "ovf",
+        "flags": ["persistent"],
+        "timeout": 100,
+        "netmask": 64,
+        "destinations": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("-A -t 203.0.113.1:http -s rr\n", "line 1: '203.0.113.1:http'"),
+        ("-A -t 203.0.113.1:80 -s rr\n-a -t 203.0.113.9:80 -r 192.0.2.1:80 -m\n", "line 2: a real server"),
+        ("-A -t 203.0.113.1:80 --frobnicate\n", "line 1: unknown or incomplete option '--frobnicate'"),
+        ("-C\n", "line 1: '-C'"),
+    ],
+)
+def test_unreadable_lines_are_named(text, message):
+    with pytest.raises(AnsibleFilterError, match="ipvsadm_rules: " + message.replace("(", r"\(")):
+        ipvsadm_rules(text)
+
+
+def test_invalid_services_are_refused_with_the_field():
+    with pytest.raises(AnsibleFilterError, match=r"to_ipvsadm_rules: services\[0\].scheduler"):
+        to_ipvsadm_rules([{"protocol": "tcp", "address": "203.0.113.1", "port": 80, "scheduler": "nosuch"}])
