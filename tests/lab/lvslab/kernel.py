@@ -56,8 +56,8 @@ def default_runs_root() -> Path:
     env = os.environ.get("LVS_LAB_RUNS")
     if env:
         return Path(env)
-    # Never under /tmp: inside the guest that would be hidden by nothing, but
-    # a caller's /tmp may be a tmpfs the UML process cannot share.
+    # In the checkout (git ignores it): the guest reaches the real disk only
+    # through this directory, so its results stay with the project.
     return HERE.parent.parent.parent / ".lab" / "runs"
 
 

@@ -282,7 +282,8 @@ def _private_filesystems(host: Host, state: Path) -> None:
 
 def _serve(host: Host, state: Path, svc: dict) -> None:
     proto, port = svc.get("proto", "tcp"), svc["port"]
-    log = open(state / host.name / f"serve-{proto}-{port}.log", "ab")  # noqa: SIM115
+    files = state / host.name / f"serve-{proto}-{port}"
+    ready, log_path = files.with_suffix(".ready"), files.with_suffix(".log")
     # Only the network namespace: the server needs no private files, and the
     # host's mount namespace hides the lab state it reports readiness through.
     argv = [
@@ -299,18 +300,18 @@ def _serve(host: Host, state: Path, svc: dict) -> None:
         "--port",
         str(port),
         "--ready",
-        str(state / host.name / f"serve-{proto}-{port}.ready"),
+        str(ready),
     ]
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True)
-    (state / host.name / f"serve-{proto}-{port}.pid").write_text(str(proc.pid))
-    ready = state / host.name / f"serve-{proto}-{port}.ready"
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True)
+    files.with_suffix(".pid").write_text(str(proc.pid))
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and proc.poll() is None:
         if ready.exists():
             return
         time.sleep(0.05)
-    raise LabError(f"{host.name}: the {proto}/{port} server did not start; see {log.name}")
+    raise LabError(f"{host.name}: the {proto}/{port} server did not start; see {log_path}")
 
 
 def down(state: Path = DEFAULT_STATE) -> None:
