@@ -16,6 +16,8 @@ import errno
 import random
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import (
     DEFAULT_NETMASK,
@@ -45,12 +47,6 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
     service_flags_from_bits,
     service_flags_to_bits,
 )
-
-try:
-    from hypothesis import HealthCheck, given, settings
-    from hypothesis import strategies as st
-except ImportError:  # pragma: no cover - hypothesis is in tests/requirements-dev.txt
-    given = None
 
 WEB = {"address": "203.0.113.1", "port": 80}
 WEB6 = {"address": "2001:db8::1", "port": 80}
@@ -911,85 +907,86 @@ def check_plan(current, desired, scope):
     assert diff(copy.deepcopy(current), copy.deepcopy(desired), scope) == plan
 
 
-if given is None:
+PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-    def test_properties_need_hypothesis():
-        pytest.skip("hypothesis is not installed: the property tests did not run")
 
-else:
-    PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@st.composite
+def raw_destinations(draw, service):
+    entries = []
+    for _dummy in range(draw(st.integers(0, 4))):
+        forward = draw(st.sampled_from(("masq", "droute", "tunnel")))
+        pool = [a for a in REAL_SERVERS if forward == "tunnel" or _family(a) == service["family"]]
+        raw = {
+            "address": draw(st.sampled_from(pool)),
+            "forward": forward,
+            "weight": draw(st.sampled_from((0, 1, 5))),
+        }
+        if forward == "masq":
+            raw["port"] = draw(st.sampled_from(DEST_PORTS))
+        upper = draw(st.sampled_from((0, 100)))
+        raw.update(u_threshold=upper, l_threshold=draw(st.sampled_from((0, 10))) if upper else 0)
+        if forward == "tunnel":
+            raw["tunnel"] = draw(st.sampled_from(TUNNELS))
+        entries.append(raw)
+    return entries
 
-    @st.composite
-    def raw_destinations(draw, service):
-        entries = []
-        for _dummy in range(draw(st.integers(0, 4))):
-            forward = draw(st.sampled_from(("masq", "droute", "tunnel")))
-            pool = [a for a in REAL_SERVERS if forward == "tunnel" or _family(a) == service["family"]]
-            raw = {
-                "address": draw(st.sampled_from(pool)),
-                "forward": forward,
-                "weight": draw(st.sampled_from((0, 1, 5))),
-            }
-            if forward == "masq":
-                raw["port"] = draw(st.sampled_from(DEST_PORTS))
-            upper = draw(st.sampled_from((0, 100)))
-            raw.update(u_threshold=upper, l_threshold=draw(st.sampled_from((0, 10))) if upper else 0)
-            if forward == "tunnel":
-                raw["tunnel"] = draw(st.sampled_from(TUNNELS))
-            entries.append(raw)
-        return entries
 
-    @st.composite
-    def services(draw):
-        kind = draw(st.sampled_from(("address", "fwmark")))
-        if kind == "fwmark":
-            raw = {"fwmark": draw(st.sampled_from(FWMARKS)), "family": draw(st.sampled_from(("ipv4", "ipv6")))}
-        else:
-            raw = {"address": draw(st.sampled_from(VIPS)), "port": draw(st.sampled_from(SERVICE_PORTS))}
-            raw["protocol"] = draw(st.sampled_from(("tcp", "udp")))
-        raw["scheduler"] = draw(st.sampled_from(sorted(SCHEDULER_FLAGS)))
-        flags = ["persistent", "one-packet", *SCHEDULER_FLAGS[raw["scheduler"]]]
-        raw["flags"] = draw(st.lists(st.sampled_from(flags), unique=True, max_size=2))
-        if "persistent" in raw["flags"]:
-            raw["timeout"] = draw(st.sampled_from((60, 300)))
-        raw["destinations_mode"] = draw(st.sampled_from(("exact", "exact", "merge")))
-        service = normalize_service(raw, "s")
-        dests = {}
-        for index, dest in enumerate(draw(raw_destinations(service))):
-            entry = normalize_destination(dest, service, f"s.destinations[{index}]")
-            dests.setdefault(dest_identity(entry), entry)
-        raw["destinations"] = list(dests.values())
-        return normalize_service(raw, "s")
+@st.composite
+def services(draw):
+    kind = draw(st.sampled_from(("address", "fwmark")))
+    if kind == "fwmark":
+        raw = {"fwmark": draw(st.sampled_from(FWMARKS)), "family": draw(st.sampled_from(("ipv4", "ipv6")))}
+    else:
+        raw = {"address": draw(st.sampled_from(VIPS)), "port": draw(st.sampled_from(SERVICE_PORTS))}
+        raw["protocol"] = draw(st.sampled_from(("tcp", "udp")))
+    raw["scheduler"] = draw(st.sampled_from(sorted(SCHEDULER_FLAGS)))
+    flags = ["persistent", "one-packet", *SCHEDULER_FLAGS[raw["scheduler"]]]
+    raw["flags"] = draw(st.lists(st.sampled_from(flags), unique=True, max_size=2))
+    if "persistent" in raw["flags"]:
+        raw["timeout"] = draw(st.sampled_from((60, 300)))
+    raw["destinations_mode"] = draw(st.sampled_from(("exact", "exact", "merge")))
+    service = normalize_service(raw, "s")
+    dests = {}
+    for index, dest in enumerate(draw(raw_destinations(service))):
+        entry = normalize_destination(dest, service, f"s.destinations[{index}]")
+        dests.setdefault(dest_identity(entry), entry)
+    raw["destinations"] = list(dests.values())
+    return normalize_service(raw, "s")
 
-    def tables():
-        return st.lists(services(), max_size=5, unique_by=service_identity)
 
-    @st.composite
-    def scopes(draw):
-        mode = draw(st.sampled_from(("managed", "addresses", "all")))
-        if mode != "addresses":
-            return {"mode": mode}
-        addresses = draw(st.lists(st.sampled_from(VIPS), unique=True))
-        fwmarks = draw(st.lists(st.sampled_from(FWMARKS), unique=True))
-        return {"mode": mode, "addresses": addresses, "fwmarks": fwmarks}
+def tables():
+    return st.lists(services(), max_size=5, unique_by=service_identity)
 
-    @PROPERTY_SETTINGS
-    @given(current=tables(), desired=tables(), scope=scopes())
-    def test_plans_reach_the_desired_table_within_scope(current, desired, scope):
-        check_plan(current, desired, scope)
 
-    @PROPERTY_SETTINGS
-    @given(current=tables(), desired=tables(), scope=scopes(), seed=st.integers(0, 2**16))
-    def test_plans_from_the_kernels_view_reach_the_desired_table(current, desired, scope, seed):
-        shuffler = random.Random(seed)
-        check_plan([kernel_view(entry, shuffler) for entry in current], desired, scope)
+@st.composite
+def scopes(draw):
+    mode = draw(st.sampled_from(("managed", "addresses", "all")))
+    if mode != "addresses":
+        return {"mode": mode}
+    addresses = draw(st.lists(st.sampled_from(VIPS), unique=True))
+    fwmarks = draw(st.lists(st.sampled_from(FWMARKS), unique=True))
+    return {"mode": mode, "addresses": addresses, "fwmarks": fwmarks}
 
-    @PROPERTY_SETTINGS
-    @given(desired=tables())
-    def test_canonical_entries_normalize_to_themselves(desired):
-        for index, service in enumerate(desired):
-            assert normalize_service(copy.deepcopy(service), f"services[{index}]") == service
-        assert normalize_table(desired) == normalize_table(list(reversed(desired)))
+
+@PROPERTY_SETTINGS
+@given(current=tables(), desired=tables(), scope=scopes())
+def test_plans_reach_the_desired_table_within_scope(current, desired, scope):
+    check_plan(current, desired, scope)
+
+
+@PROPERTY_SETTINGS
+@given(current=tables(), desired=tables(), scope=scopes(), seed=st.integers(0, 2**16))
+def test_plans_from_the_kernels_view_reach_the_desired_table(current, desired, scope, seed):
+    shuffler = random.Random(seed)
+    check_plan([kernel_view(entry, shuffler) for entry in current], desired, scope)
+
+
+@PROPERTY_SETTINGS
+@given(desired=tables())
+def test_canonical_entries_normalize_to_themselves(desired):
+    for index, service in enumerate(desired):
+        assert normalize_service(copy.deepcopy(service), f"services[{index}]") == service
+    assert normalize_table(desired) == normalize_table(list(reversed(desired)))
 
 
 def test_odd_inputs_to_the_engine_are_refused_loudly():

@@ -40,7 +40,11 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
     version_text,
 )
 
-needs_pyroute2 = pytest.mark.skipif(ipvs.PYROUTE2_IMPORT_ERROR is not None, reason="pyroute2 is not installed")
+
+def test_pyroute2_is_installed():
+    # The message tests below need it; tests/unit/requirements.txt installs it.
+    assert ipvs.PYROUTE2_IMPORT_ERROR is None
+
 
 # --- Netlink bytes by hand ---------------------------------------------------------
 
@@ -467,7 +471,6 @@ def test_ipvs_error_shows_the_errno_name():
 # --- Wire format (pyroute2 encodes, struct checks) ------------------------------------
 
 
-@needs_pyroute2
 def test_service_message_wire_format():
     service = dict(WEB, port=8080, scheduler="rr", flags=["persistent"], timeout=60)
     msg = ipvs.build_message(
@@ -487,7 +490,6 @@ def test_service_message_wire_format():
     assert svc[ipvs.IPVS_SVC_ATTR_NETMASK] == b"\xff\xff\xff\xff"
 
 
-@needs_pyroute2
 def test_dest_message_wire_format_has_both_ports_in_network_order():
     dest = {"address": "192.0.2.10", "port": 443, "forward": "tunnel", "weight": 7, "u_threshold": 100}
     dest["tunnel"] = {"type": "gue", "port": 6080, "flags": ["csum"]}
@@ -513,7 +515,6 @@ def test_dest_message_wire_format_has_both_ports_in_network_order():
     assert wire[ipvs.IPVS_DEST_ATTR_TUN_FLAGS] == u16(1)
 
 
-@needs_pyroute2
 def test_daemon_message_wire_format_has_the_port_in_host_order():
     daemon = {"state": "backup", "mcast_interface": "eth0", "mcast_group": "239.1.2.3", "mcast_port": 8848}
     daemon.update(mcast_ttl=3, sync_maxlen=1472)
@@ -531,7 +532,6 @@ def test_daemon_message_wire_format_has_the_port_in_host_order():
     }
 
 
-@needs_pyroute2
 def test_service_and_dest_round_trip_through_bytes():
     service = {
         "protocol": "sctp",
@@ -576,7 +576,6 @@ def kernel_stats(kind, wide):
     )
 
 
-@needs_pyroute2
 def test_decode_a_kernel_service_dump_entry():
     svc = nl_nest(
         ipvs.IPVS_CMD_ATTR_SERVICE,
@@ -609,7 +608,6 @@ def test_decode_a_kernel_service_dump_entry():
     }
 
 
-@needs_pyroute2
 def test_decode_a_kernel_fwmark_service_with_only_32_bit_stats():
     svc = nl_nest(
         ipvs.IPVS_CMD_ATTR_SERVICE,
@@ -636,7 +634,6 @@ def test_decode_a_kernel_fwmark_service_with_only_32_bit_stats():
     assert service_key(got) == ("ipv4", "fwmark", 42)
 
 
-@needs_pyroute2
 def test_decode_a_kernel_dest_dump_entry():
     dest = nl_nest(
         ipvs.IPVS_CMD_ATTR_DEST,
@@ -664,7 +661,6 @@ def test_decode_a_kernel_dest_dump_entry():
     assert got["stats"]["outbps"] == 10
 
 
-@needs_pyroute2
 def test_decode_a_dest_without_addr_family_takes_the_service_family():
     dest = nl_nest(
         ipvs.IPVS_CMD_ATTR_DEST,
@@ -676,7 +672,6 @@ def test_decode_a_dest_without_addr_family_takes_the_service_family():
     assert (got["family"], got["address"], got["forward"], got["tunnel"]) == ("ipv6", "2001:db8::7", "droute", None)
 
 
-@needs_pyroute2
 def test_decode_a_kernel_daemon_entry():
     daemon = nl_nest(
         ipvs.IPVS_CMD_ATTR_DAEMON,
@@ -700,7 +695,6 @@ def test_decode_a_kernel_daemon_entry():
     }
 
 
-@needs_pyroute2
 def test_info_reply_reuses_ids_one_and_two_for_plain_numbers():
     info = decode(genl_bytes(ipvs.IPVS_CMD_SET_INFO, nl_attr(1, u32(0x010201)), nl_attr(2, u32(4096)), flags=0))
     assert (info.get_attr("IPVS_CMD_ATTR_SERVICE"), info.get_attr("IPVS_CMD_ATTR_DEST")) == (0x010201, 4096)
@@ -765,7 +759,6 @@ def netlink_error(code):
     return NetlinkError(code)
 
 
-@needs_pyroute2
 def test_client_explains_a_missing_ipvs_family(monkeypatch):
     sock = FakeSocket(bind_error=netlink_error(errno.ENOENT))
     monkeypatch.setattr(ipvs, "GenericNetlinkSocket", lambda: sock)
@@ -776,7 +769,6 @@ def test_client_explains_a_missing_ipvs_family(monkeypatch):
     assert sock.asyncore.module_err_level == "debug"
 
 
-@needs_pyroute2
 def test_client_sends_acked_commands_and_turns_errors_into_ipvs_errors(fake):
     fake.answers = [[], netlink_error(errno.EEXIST)]
     client = ipvs.IPVSClient()
@@ -794,7 +786,6 @@ def test_client_sends_acked_commands_and_turns_errors_into_ipvs_errors(fake):
     )
 
 
-@needs_pyroute2
 def test_client_dumps_services_and_destinations(fake):
     svc = nl_nest(
         1,
@@ -820,14 +811,12 @@ def test_client_dumps_services_and_destinations(fake):
     assert ipvs.IPVS_SVC_ATTR_SCHED_NAME not in asked
 
 
-@needs_pyroute2
 def test_client_get_service_says_none_for_a_missing_one(fake):
     fake.answers = [netlink_error(errno.ESRCH)]
     assert ipvs.IPVSClient().get_service(WEB) is None
     assert fake.sent[0]["header"]["flags"] == ipvs.NLM_F_REQUEST
 
 
-@needs_pyroute2
 def test_client_info_and_timeouts(fake):
     fake.answers = [
         [genl_bytes(ipvs.IPVS_CMD_SET_INFO, nl_attr(1, u32(0x010201)), nl_attr(2, u32(4096)), flags=0)],
@@ -843,7 +832,6 @@ def test_client_info_and_timeouts(fake):
     assert len(fake.sent) == 3
 
 
-@needs_pyroute2
 def test_client_zero_and_flush(fake):
     client = ipvs.IPVSClient()
     client.zero()
@@ -854,7 +842,6 @@ def test_client_zero_and_flush(fake):
     assert ipvs.IPVS_CMD_ATTR_SERVICE in top_attrs(fake.sent[1].data)
 
 
-@needs_pyroute2
 def test_client_never_waits_unbounded(fake):
     fake.answers = ["hang"]
     client = ipvs.IPVSClient(timeout=0.05)
@@ -863,7 +850,6 @@ def test_client_never_waits_unbounded(fake):
     assert caught.value.errno == errno.ETIMEDOUT
 
 
-@needs_pyroute2
 def test_stop_daemon_without_answer_checks_whether_it_stopped(fake):
     client = ipvs.IPVSClient()
     fake.answers = ["hang", []]
@@ -877,7 +863,6 @@ def test_stop_daemon_without_answer_checks_whether_it_stopped(fake):
     assert caught.value.errno == errno.ETIMEDOUT
 
 
-@needs_pyroute2
 def test_client_rejects_bad_input_before_sending(fake):
     client = ipvs.IPVSClient()
     with pytest.raises(ValueError, match="unknown service key"):
