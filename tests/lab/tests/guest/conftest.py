@@ -9,6 +9,9 @@ import pytest
 
 LAB = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(LAB))
+EXAMPLES = LAB.parents[1] / "docs" / "examples"
+# ipvsadm-save text shared with the unit tests of the ipvsadm filters.
+RULES = (LAB.parent / "data" / "ipvsadm-save.rules").read_text()
 
 from lvslab import topology  # noqa: E402
 
@@ -52,3 +55,13 @@ def nat_director(*ipvsadm: str) -> None:
     sh("director1", "\n".join(commands))
     for rs in ("rs1", "rs2"):
         sh(rs, "ip route replace default via 192.0.2.1")
+
+
+def playbook(path: Path, *extra: str) -> subprocess.CompletedProcess:
+    """ansible-playbook on the lab's inventory, output captured, status left to the caller."""
+    return subprocess.run(
+        ["ansible-playbook", "-i", str(STATE / "inventory.yml"), str(path), *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+    )

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
-from conftest import STATE, sh
+from conftest import playbook, sh
 
 HERE = Path(__file__).resolve().parent
 
 
 def test_tasks_run_inside_the_namespace_and_files_move_both_ways(nat_lab, tmp_path):
     results = tmp_path / "result"
-    proc = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            str(STATE / "inventory.yml"),
-            str(HERE / "connection.yml"),
-            "-e",
-            f"lab_results={results}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = playbook(HERE / "connection.yml", "-e", f"lab_results={results}")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
     rs1 = json.loads(Path(f"{results}.rs1.json").read_text())

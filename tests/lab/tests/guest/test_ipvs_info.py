@@ -4,29 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 
-from conftest import STATE, nat_director
-
-# Written with ipvsadm itself, so the module reads a table it did not write.
-RULES = """\
--A -t 203.0.113.1:80 -s rr
--a -t 203.0.113.1:80 -r 192.0.2.1:80 -i -w 5 --tun-type ipip
--a -t 203.0.113.1:80 -r 192.0.2.2:80 -i -w 1 --tun-type gre --tun-nocsum
--a -t 203.0.113.1:80 -r 192.0.2.3:80 -i -w 1 --tun-type gue --tun-port 5555 --tun-remcsum
--a -t 203.0.113.1:80 -r 192.0.2.4:80 -g -w 0
--A -t 203.0.113.4:80 -s wrr -p 30
--A -u 203.0.113.1:53 -s rr -o
--A -u 203.0.113.2:53 -s wrr -p 30 -M 255.255.255.0 -o
--A -u 203.0.113.1:5060 -s rr -p 60 --pe sip
--A -t 203.0.113.3:80 -s sh -b sh-port
--a -t 203.0.113.3:80 -r 192.0.2.6:8080 -m -w 1
--A -t [2001:db8::9]:80 -s mh -b mh-fallback,mh-port
--A -f 5 -s fo
--a -f 5 -r 192.0.2.5:0 -g -w 1
--A -f 6 -6 -s ovf -p 100 -M 64
--A --sctp-service 203.0.113.2:3868 -s lblcr
-"""
+from conftest import EXAMPLES, RULES, STATE, nat_director, playbook
 
 
 def ansible_module(host: str, *args: str, inventory: str | None = None) -> dict:
@@ -78,13 +57,7 @@ def test_counts_real_connections_on_a_lab_director(nat_lab):
 
 def test_the_documented_example_runs(nat_lab):
     """docs/examples/ipvs_info.yml, as the docs show it (after the test above programmed director1)."""
-    example = Path(__file__).resolve().parents[4] / "docs" / "examples" / "ipvs_info.yml"
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", str(STATE / "inventory.yml"), str(example)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = playbook(EXAMPLES / "ipvs_info.yml")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "-a -t 203.0.113.100:80 -r 192.0.2.11:80 -m -w 1" in proc.stdout
     assert "203.0.113.100:80 -> 192.0.2.12:80 active=0 inactive=2" in proc.stdout

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from conftest import STATE, sh
+from conftest import EXAMPLES, playbook, sh
 
 HERE = Path(__file__).resolve().parent
-DOCS = HERE.parents[3] / "docs" / "examples"
-
-
-def playbook(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["ansible-playbook", "-i", str(STATE / "inventory.yml"), str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def test_idempotence_check_mode_diff_and_bad_input(nat_lab):
@@ -28,7 +17,7 @@ def test_idempotence_check_mode_diff_and_bad_input(nat_lab):
 
 def test_the_documented_examples_run(nat_lab):
     for example in ("ipvs_timeouts.yml", "ipvs_sync_daemon.yml"):
-        proc = playbook(DOCS / example)
+        proc = playbook(EXAMPLES / example)
         assert proc.returncode == 0, proc.stdout[-3000:]
     assert "900 120 300" in " ".join(sh("director1", "ipvsadm -L --timeout").stdout.split())
     assert "syncid=10" in sh("director1", "ipvsadm -L --daemon").stdout

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import STATE, nat_director, sh
+from conftest import EXAMPLES, STATE, nat_director, playbook, sh
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,15 +28,6 @@ while True:
     data += chunk
 print(data.split(b"\r\n\r\n", 1)[1].decode().strip(), flush=True)
 """
-
-
-def playbook(path: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["ansible-playbook", "-i", str(STATE / "inventory.yml"), str(path), *extra],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def test_table_changes_in_place_and_a_live_connection_survives(nat_lab):
@@ -80,7 +71,7 @@ def test_table_changes_in_place_and_a_live_connection_survives(nat_lab):
 
 def test_the_documented_example_runs(nat_lab):
     sh("director1", "modprobe ip_vs && ipvsadm -C && ipvsadm -A -t 203.0.113.100:443 -s rr")
-    proc = playbook(HERE.parents[3] / "docs" / "examples" / "ipvs_table.yml")
+    proc = playbook(EXAMPLES / "ipvs_table.yml")
     assert proc.returncode == 0, proc.stdout[-3000:]
     saved = sorted(sh("director1", "ipvsadm -Sn").stdout.splitlines())
     # The scope owns the VIP, so its undeclared port 443 service is gone.

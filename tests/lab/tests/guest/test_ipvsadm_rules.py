@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-
-from conftest import STATE, sh
-from test_ipvs_info import RULES
-
-EXAMPLE = Path(__file__).resolve().parents[4] / "docs" / "examples" / "adopt_ipvsadm_rules.yml"
+from conftest import EXAMPLES, RULES, playbook, sh
 
 
 def test_an_ipvsadm_restored_table_is_adopted_without_a_change(nat_lab):
@@ -18,12 +12,7 @@ def test_an_ipvsadm_restored_table_is_adopted_without_a_change(nat_lab):
         "ipvsadm-restore < /etc/ipvsadm.rules",
     )
     before = sh("director1", "ipvsadm -Sn").stdout
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", str(STATE / "inventory.yml"), str(EXAMPLE)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = playbook(EXAMPLES / "adopt_ipvsadm_rules.yml")
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert sh("director1", "ipvsadm -Sn").stdout == before
     written = sh("director1", "cat /etc/ipvsadm.rules.managed").stdout

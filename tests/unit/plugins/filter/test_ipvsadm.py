@@ -5,31 +5,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.lvs.ipvs.plugins.filter.ipvsadm import ipvsadm_rules, to_ipvsadm_rules
 
-# What ipvsadm 1.31 itself saved in the lab (tests/lab/tests/guest/test_ipvs_info.py).
-RULES = """\
--A -t 203.0.113.1:80 -s rr
--a -t 203.0.113.1:80 -r 192.0.2.1:80 -i -w 5 --tun-type ipip
--a -t 203.0.113.1:80 -r 192.0.2.2:80 -i -w 1 --tun-type gre --tun-nocsum
--a -t 203.0.113.1:80 -r 192.0.2.3:80 -i -w 1 --tun-type gue --tun-port 5555 --tun-remcsum
--a -t 203.0.113.1:80 -r 192.0.2.4:80 -g -w 0
--A -t 203.0.113.4:80 -s wrr -p 30
--A -u 203.0.113.1:53 -s rr -o
--A -u 203.0.113.2:53 -s wrr -p 30 -M 255.255.255.0 -o
--A -u 203.0.113.1:5060 -s rr -p 60 --pe sip
--A -t 203.0.113.3:80 -s sh -b sh-port
--a -t 203.0.113.3:80 -r 192.0.2.6:8080 -m -w 1
--A -t [2001:db8::9]:80 -s mh -b mh-fallback,mh-port
--a -t [2001:db8::9]:80 -r [2001:db8:2::9]:80 -m -w 2
--A -f 5 -s fo
--a -f 5 -r 192.0.2.5:0 -g -w 1
--A -f 6 -6 -s ovf -p 100 -M 64
--A --sctp-service 203.0.113.2:3868 -s lblcr
-"""
+# Rules as ipvsadm 1.31 saves them; the lab loads the same file with
+# ipvsadm-restore and checks ipvsadm -Sn prints it back (test_ipvs_info.py).
+RULES = (Path(__file__).resolve().parents[3] / "data" / "ipvsadm-save.rules").read_text()
 
 
 def test_round_trip_gives_back_the_same_rules():
