@@ -8,6 +8,8 @@
 #   unit     pytest of the lab tool's logic
 #   lab      in a kernel with IPVS: the guest test suite and the Molecule
 #            scenarios (two guests side by side), then the runner's own tests
+#   bench    the IPVS table benchmark in one guest of its own; prints its
+#            table, fails only if a table read back wrong
 # Usage: scripts/test.sh [TIER...]     (default: all tiers, in that order)
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,7 +22,7 @@ rm -rf "$LOGS"
 mkdir -p "$LOGS"
 INSTALLED=$ROOT/.build/collections/ansible_collections/lvs/ipvs
 TIERS=("$@")
-((${#TIERS[@]})) || TIERS=(lint sanity units unit lab)
+((${#TIERS[@]})) || TIERS=(lint sanity units unit lab bench)
 SUMMARY=()
 TOTAL_PASSED=0
 TOTAL_FAILED=0
@@ -151,6 +153,17 @@ tier_lab() {
     echo "$((p + mol_passed)) $((f + mol_failed)) $s" >&3
 }
 
+tier_bench() {
+    # Alone in the machine, so that nothing else skews the figures.
+    if lvslab run --timeout 1500 -- python3 tests/lab/bench/ipvs_table.py >"$LOGS/bench.log" 2>&1; then
+        sed -n '/^IPVS table benchmark/,/^initial apply:/p' "$LOGS/bench.log" | sed 's/^/    /'
+        echo "1 0 0" >&3
+    else
+        tail -n 40 "$LOGS/bench.log" | sed 's/^/    | /'
+        echo "0 1 0" >&3
+    fi
+}
+
 for tier in "${TIERS[@]}"; do
     case $tier in
         lint) note="ruff, ruff format, ansible-lint, changelog, shellcheck" ;;
@@ -158,6 +171,7 @@ for tier in "${TIERS[@]}"; do
         units) note="ansible-test units" ;;
         unit) note="pytest tests/lab/tests/unit" ;;
         lab) note="guest pytest + molecule scenarios + runner" ;;
+        bench) note="tests/lab/bench/ipvs_table.py" ;;
         *) echo "unknown tier: $tier" >&2; exit 2 ;;
     esac
     say "tier $tier ($note)"

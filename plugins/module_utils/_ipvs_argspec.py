@@ -39,3 +39,6 @@ SERVICE_SPEC = {
     "destinations": {"type": "list", "elements": "dict", "options": DESTINATION_SPEC},
     "destinations_mode": {"type": "str", "choices": ["exact", "merge"]},
 }
+
+# What names a service, for modules that act on services that exist.
+SERVICE_IDENTITY_SPEC = {key: SERVICE_SPEC[key] for key in ("protocol", "address", "port", "fwmark", "family")}

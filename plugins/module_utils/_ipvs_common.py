@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_engine import ApplyError
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
     PYROUTE2_IMPORT_ERROR,
     IPVSClient,
@@ -17,28 +18,30 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
 
 
 @contextmanager
-def ipvs_client(module):
-    """An IPVSClient for the module; any IPVS error ends the module with its message."""
-    if PYROUTE2_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+def module_errors(module):
+    """Ends the module with the message of bad input or of an IPVS error raised inside."""
     try:
-        with IPVSClient() as client:
-            yield client
+        yield
+    except ApplyError as exc:
+        module.fail_json(
+            msg=str(exc),
+            errno=exc.errno,
+            changes=exc.changes,
+            applied=exc.applied,
+            failed=exc.failed,
+            not_sent=exc.not_sent,
+        )
     except IPVSError as exc:
         module.fail_json(msg=str(exc), errno=exc.errno)
     except ValueError as exc:
-        # The netlink layer's own validation: raised before a request is sent.
+        # The model's ValidationError, and the netlink layer's own checks: raised before a request is sent.
         module.fail_json(msg=str(exc))
 
 
-def read_table(client, stats=True):
-    """Every service with its destinations, in the kernel's dump order."""
-    services = []
-    for service in client.services():
-        dests = client.destinations(service)
-        if not stats:
-            service.pop("stats", None)
-            for dest in dests:
-                dest.pop("stats", None)
-        services.append(dict(service, destinations=dests))
-    return services
+@contextmanager
+def ipvs_client(module):
+    """An IPVSClient for the module, inside module_errors()."""
+    if PYROUTE2_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+    with module_errors(module), IPVSClient() as client:
+        yield client

@@ -24,6 +24,9 @@ import errno
 import ipaddress
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
+    DEFAULT_FORWARD,
+    DEFAULT_SCHEDULER,
+    DEFAULT_WEIGHT,
     DEST_FIELDS,
     FORWARD_METHODS,
     PROTOCOLS,
@@ -60,12 +63,7 @@ SCHEDULERS = (
     "twos",
     "none",
 )
-DEFAULT_SCHEDULER = "wlc"
 DEFAULT_PROTOCOL = "tcp"
-# Deliberately not the netlink layer's DEFAULT_FORWARD ("droute", ipvsadm's
-# default): masq works without any set-up on the real servers.
-DEFAULT_FORWARD = "masq"
-DEFAULT_WEIGHT = 1
 # ipvsadm's default for -p without a value.
 DEFAULT_PERSISTENT_TIMEOUT = 300
 # The kernel keeps the persistence timeout in jiffies in an unsigned int
@@ -87,6 +85,7 @@ SCOPE_MODES = ("managed", "addresses", "all")
 _SERVICE_SETTINGS = ("scheduler", "flags", "timeout", "netmask", "pe_name")
 _DEST_SETTINGS = ("forward", "weight", "u_threshold", "l_threshold", "tunnel")
 _SERVICE_INPUT_KEYS = (*SERVICE_FIELDS, "destinations", "destinations_mode")
+_IDENTITY_KEYS = ("protocol", "address", "port", "fwmark", "family")
 _TUNNEL_KEYS = ("type", "port", "flags")
 
 ACTIONS = (
@@ -117,16 +116,19 @@ class ValidationError(ValueError):
     """Bad input, located: 'services[2].destinations[0].weight: -1: must be between 0 and 2147483647'."""
 
     def __init__(self, path, value, reason):
+        # A path built from an empty root (the options of a module that takes
+        # one service or destination) starts with a dot: 'weight', not '.weight'.
+        path = path.lstrip(".")
         super().__init__(path, value, reason)
         self.path = path
         self.value = value
         self.reason = reason
 
     def __str__(self):
-        if self.value is MISSING:
-            return f"{self.path}: {self.reason}"
-        shown = repr(self.value) if isinstance(self.value, str) else str(self.value)
-        return f"{self.path}: {shown}: {self.reason}"
+        where = [self.path] if self.path else []
+        if self.value is not MISSING:
+            where.append(repr(self.value) if isinstance(self.value, str) else str(self.value))
+        return ": ".join([*where, self.reason])
 
 
 class PlanError(Exception):
@@ -288,6 +290,12 @@ def _persistence(raw, service, path):
         # ip_vs_schedule() refuses every packet of a non-persistent port-0 service.
         raise ValidationError(f"{path}.port", raw["port"], "port 0 (all ports) needs flag persistent")
     return {"timeout": timeout, "netmask": netmask, "pe_name": pe_name}
+
+
+def normalize_service_identity(raw, path):
+    """The identity fields alone (family, protocol, address, port, fwmark) of a service named by raw."""
+    _check_mapping(raw, path, _IDENTITY_KEYS)
+    return _service_identity(raw, path)
 
 
 def normalize_service(raw, path):

@@ -15,27 +15,21 @@ kernel errors come out as IPVSError with a message an operator can act on.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import ipaddress
 import os
 import socket
 import struct
+import time
 import traceback
 
 try:
-    from pyroute2.netlink import genlmsg, nla
-    from pyroute2.netlink.exceptions import NetlinkError
-    from pyroute2.netlink.generic import GenericNetlinkSocket
+    from pyroute2.netlink import CTRL_CMD_GETFAMILY, GENL_ID_CTRL, ctrlmsg, genlmsg, nla
 except ImportError:
     PYROUTE2_IMPORT_ERROR = traceback.format_exc()
     # Placeholders so that this file still imports and its pure functions work.
-    genlmsg = nla = object
-    GenericNetlinkSocket = None
-
-    class NetlinkError(Exception):
-        code = 0
-
+    genlmsg = nla = ctrlmsg = object
+    CTRL_CMD_GETFAMILY = GENL_ID_CTRL = None
 else:
     PYROUTE2_IMPORT_ERROR = None
 
@@ -231,9 +225,12 @@ _SCHEDULER_FLAG_NAMES = {
     "mh": {IP_VS_SVC_F_SCHED1: "mh-fallback", IP_VS_SVC_F_SCHED2: "mh-port"},
 }
 
+# Defaults of the whole collection, the model's too. masq rather than
+# ipvsadm's droute: it is the kernel's zero value and needs no set-up on the
+# real servers (direct routing needs the VIP on each of them).
 DEFAULT_SCHEDULER = "wlc"
 DEFAULT_WEIGHT = 1
-DEFAULT_FORWARD = "droute"
+DEFAULT_FORWARD = "masq"
 
 STATS_KEYS = ("conns", "inpkts", "outpkts", "inbytes", "outbytes", "cps", "inpps", "outpps", "inbps", "outbps")
 
@@ -902,30 +899,210 @@ FAMILY_MISSING_MESSAGE = (
 # --- Client -----------------------------------------------------------------------
 
 
-class IPVSClient:
-    """Synchronous IPVS client over one generic netlink socket.
+# --- Transport ----------------------------------------------------------------------
 
-    Each request waits at most `timeout` seconds for its answer: the kernel may
-    never answer a sync daemon stop sent right after a start.
+NETLINK_GENERIC = 16
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+# A dump's answers come in buffers of at most 32 KiB (netlink_dump() caps them).
+RECV_SIZE = 65536
+# Each ACK takes about 1 KiB of the socket's receive buffer until it is read:
+# 1,000 requests in one send overflowed it (ENOBUFS) where 500 did not.
+BATCH_SIZE = 500
+RCVBUF = 4 * 1024 * 1024
+_HEADER = struct.Struct("=IHHII")
+# socket.timeout, not its name since Python 3.10 (TimeoutError): before 3.10 they differ.
+_TIMEOUT = socket.timeout
+_INT = struct.Struct("=i")
+
+_STEP_COMMANDS = {
+    # operation: (command, whether the full entry is sent)
+    "add_service": (IPVS_CMD_NEW_SERVICE, True),
+    "edit_service": (IPVS_CMD_SET_SERVICE, True),
+    "delete_service": (IPVS_CMD_DEL_SERVICE, False),
+    "add_destination": (IPVS_CMD_NEW_DEST, True),
+    "edit_destination": (IPVS_CMD_SET_DEST, True),
+    "delete_destination": (IPVS_CMD_DEL_DEST, False),
+}
+
+
+def _open_socket():
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+    try:
+        # Room for a batch's answers; the FORCE variant (root) passes net.core.rmem_max.
+        sock.setsockopt(socket.SOL_SOCKET, 33, RCVBUF)  # SO_RCVBUFFORCE
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+    sock.bind((0, 0))
+    return sock
+
+
+def _split(data):
+    """(type, sequence number, whole message) of each netlink message in one received buffer."""
+    offset = 0
+    while offset + _HEADER.size <= len(data):
+        length, kind, _flags, seq, _pid = _HEADER.unpack_from(data, offset)
+        if length < _HEADER.size:
+            return
+        yield kind, seq, data[offset : offset + length]
+        offset += (length + 3) & ~3
+
+
+def _decode(data, cls=None):
+    msg = (cls or IPVSMessage)(data)
+    msg.decode()
+    return msg
+
+
+# pyroute2's generic decoding costs more than the kernel's dump itself: reading
+# a 10,000-destination table with it takes several times as long as
+# `ipvsadm -Sn`. Service and destination dumps are therefore read by this
+# small decoder, driven by the very nla_map tables above so that each
+# attribute is still defined once; unit tests hold it to pyroute2's results.
+_NLA = struct.Struct("=HH")
+_NLA_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED and NLA_F_NET_BYTEORDER
+_SCALARS = {
+    "uint8": struct.Struct("=B"),
+    "uint16": struct.Struct("=H"),
+    "uint32": struct.Struct("=I"),
+    "uint64": struct.Struct("=Q"),
+    "be16": struct.Struct(">H"),
+}
+_GENL_HEADER_SIZE = 4
+_TABLES = {}
+
+
+class Attrs(dict):
+    """Decoded attributes by name, read with get_attr() like a pyroute2 message."""
+
+    def get_attr(self, name):
+        return self.get(name)
+
+
+def _scalar(layout):
+    return lambda data, start, stop: layout.unpack_from(data, start)[0]
+
+
+def _cdata(data, start, stop):
+    return bytes(data[start:stop])
+
+
+def _asciiz(data, start, stop):
+    return bytes(data[start:stop]).split(b"\0", 1)[0].decode("ascii", "replace")
+
+
+def _struct_fields(cls):
+    layout = struct.Struct("=" + "".join(kind for _name, kind in cls.fields))
+    names = [name for name, _kind in cls.fields]
+    # zip(strict=) needs Python 3.10; both sequences come from cls.fields.
+    return lambda data, start, stop: dict(zip(names, layout.unpack_from(data, start)))  # noqa: B905
+
+
+def _nested(cls):
+    return lambda data, start, stop: parse_attrs(cls, data, start, stop)
+
+
+def _table(cls):
+    """{attribute type: (name, decoder)} compiled from cls.nla_map."""
+    table = _TABLES.get(cls)
+    if table is None:
+        table = {}
+        for index, (name, kind) in enumerate(cls.nla_map):
+            if kind in _SCALARS:
+                table[index] = (name, _scalar(_SCALARS[kind]))
+            elif kind == "cdata":
+                table[index] = (name, _cdata)
+            elif kind == "asciiz":
+                table[index] = (name, _asciiz)
+            elif kind != "none":
+                sub = getattr(cls, kind)
+                table[index] = (name, _struct_fields(sub) if getattr(sub, "fields", None) else _nested(sub))
+        _TABLES[cls] = table
+    return table
+
+
+def parse_attrs(cls, data, start, stop):
+    """The attributes in data[start:stop], decoded by cls's nla_map."""
+    table = _table(cls)
+    found = Attrs()
+    offset = start
+    while offset + 4 <= stop:
+        length, kind = _NLA.unpack_from(data, offset)
+        if length < 4:
+            break
+        entry = table.get(kind & _NLA_TYPE_MASK)
+        if entry is not None:
+            found[entry[0]] = entry[1](data, offset + 4, offset + length)
+        offset += (length + 3) & ~3
+    return found
+
+
+def parse_reply(data, attr_type, cls):
+    """The nest of type attr_type in one IPVS reply message, decoded by cls; None if absent."""
+    offset = _HEADER.size + _GENL_HEADER_SIZE
+    while offset + 4 <= len(data):
+        length, kind = _NLA.unpack_from(data, offset)
+        if length < 4:
+            break
+        if kind & _NLA_TYPE_MASK == attr_type:
+            return parse_attrs(cls, data, offset + 4, offset + length)
+        offset += (length + 3) & ~3
+    return None
+
+
+class BatchError(Exception):
+    """Some steps of a batch failed: which were applied, which failed, which were never sent.
+
+    The kernel carries out every request of a sent batch even after one
+    fails, so applied and failed can interleave; not_sent follows the first
+    batch that had a failure.
+    """
+
+    def __init__(self, applied, failed, not_sent):
+        super().__init__(failed[0][1].message)
+        self.applied = applied
+        self.failed = failed
+        self.not_sent = not_sent
+
+
+class IPVSClient:
+    """Synchronous IPVS client over one netlink socket.
+
+    pyroute2 resolves the family id and encodes and decodes the messages; the
+    socket is a plain one so that many requests can go out in one send (the
+    kernel answers each in turn) without an event loop per request, which is
+    what makes a 10,000-entry table quick. Each request waits at most
+    `timeout` seconds: the kernel may never answer a sync daemon stop sent
+    right after a start.
     """
 
     def __init__(self, timeout=30.0):
         if PYROUTE2_IMPORT_ERROR is not None:
             raise IPVSError(errno.ENOPKG, "the Python library pyroute2 is required")
         self.timeout = timeout
+        self._seq = 0
         try:
-            self._sock = GenericNetlinkSocket()
+            self._sock = _open_socket()
         except OSError as exc:
-            raise IPVSError(exc.errno or errno.EIO, f"cannot open a generic netlink socket: {exc}") from None
-        # bind() would log its own "protocol not found" error; we raise a better one.
-        self._sock.asyncore.module_err_level = "debug"
+            raise IPVSError(exc.errno or errno.EIO, f"cannot open a netlink socket: {exc}") from None
         try:
-            self._sock.bind(GENL_NAME, IPVSMessage)
-        except NetlinkError as exc:
+            self._family = self._family_id()
+        except IPVSError:
             self._sock.close()
-            if exc.code == errno.ENOENT:
+            raise
+
+    def _family_id(self):
+        msg = ctrlmsg()
+        msg["cmd"] = CTRL_CMD_GETFAMILY
+        msg["version"] = 1
+        msg["attrs"] = [["CTRL_ATTR_FAMILY_NAME", GENL_NAME]]
+        try:
+            [reply] = self._exchange(msg, GENL_ID_CTRL, False, self.timeout, "lookup of the IPVS family")
+        except IPVSError as exc:
+            if exc.errno == errno.ENOENT:
                 raise IPVSError(errno.ENOENT, FAMILY_MISSING_MESSAGE) from None
-            raise IPVSError(exc.code, describe_error(exc.code, "lookup of the IPVS family")) from None
+            raise
+        return _decode(reply, ctrlmsg).get_attr("CTRL_ATTR_FAMILY_ID")
 
     def close(self):
         self._sock.close()
@@ -936,76 +1113,157 @@ class IPVSClient:
     def __exit__(self, *exc_info):
         self.close()
 
-    def _request(self, cmd, attrs=(), dump=False, operation="request", subject="", details=None, timeout=None):
-        msg = build_message(cmd, attrs)
-        # A dump ends with NLMSG_DONE and a get with its reply; only plain
-        # commands ask for an ACK, which is what makes them wait for the outcome.
-        if dump:
-            flags = NLM_F_REQUEST | NLM_F_DUMP
-        elif cmd in (IPVS_CMD_GET_SERVICE, IPVS_CMD_GET_CONFIG, IPVS_CMD_GET_INFO):
-            flags = NLM_F_REQUEST
-        else:
-            flags = NLM_F_REQUEST | NLM_F_ACK
-        core = self._sock.asyncore
+    # Transport
 
-        limit = self.timeout if timeout is None else timeout
+    def _encode(self, msg, kind, dump):
+        self._seq += 1
+        msg["header"]["type"] = kind
+        # Every request but a dump asks for an ACK, so that each ends with one
+        # answer (an ACK or an error) and a batch can be matched up by sequence.
+        msg["header"]["flags"] = NLM_F_REQUEST | (NLM_F_DUMP if dump else NLM_F_ACK)
+        msg["header"]["sequence_number"] = self._seq
+        msg.encode()
+        return self._seq, msg.data
 
-        async def collect():
-            replies = await core.nlm_request(msg, msg_type=self._sock.prid, msg_flags=flags)
-            # Drops the ACK (an nlmsgerr) that ends a plain command.
-            return [reply async for reply in replies if isinstance(reply, IPVSMessage)]
+    def _receive(self, pending, deadline, errors, ended):
+        """Read answers until every request in pending ({sequence number: replies}) has ended.
 
-        async def bounded():
-            return await asyncio.wait_for(collect(), limit)
+        A request the kernel refused goes into errors ({sequence number:
+        errno}), one that succeeded into ended; replies are appended to
+        pending's lists. Raises socket.timeout at the deadline.
+        """
+        waiting = len(pending)
+        while waiting:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _TIMEOUT()
+            self._sock.settimeout(left)
+            for kind, seq, body in _split(self._sock.recv(RECV_SIZE)):
+                if seq not in pending or seq in ended or seq in errors:
+                    continue  # a late answer to an abandoned request
+                if kind not in (NLMSG_ERROR, NLMSG_DONE):
+                    pending[seq].append(body)
+                    continue
+                waiting -= 1
+                code = -_INT.unpack_from(body, _HEADER.size)[0] if len(body) >= _HEADER.size + 4 else 0
+                if code:
+                    errors[seq] = code
+                else:
+                    ended.add(seq)
 
+    def _exchange(self, msg, kind, dump, limit, operation, subject="", details=None):
+        """Send one message; the raw replies, or IPVSError."""
+        seq, data = self._encode(msg, kind, dump)
+        pending, errors = {seq: []}, {}
         try:
-            # _run_with_cleanup is how pyroute2's own sync API runs a coroutine on the socket's event loop.
-            return self._sock._run_with_cleanup(bounded)
-        except NetlinkError as exc:
-            raise IPVSError(exc.code, describe_error(exc.code, operation, subject, details)) from None
-        except asyncio.TimeoutError:  # noqa: UP041 - not yet the builtin before Python 3.11
+            self._sock.send(data)
+            self._receive(pending, time.monotonic() + limit, errors, set())
+        except _TIMEOUT:
             raise IPVSError(
                 errno.ETIMEDOUT, f"{_subject(operation, subject)}: no answer from the kernel in {limit}s"
             ) from None
         except OSError as exc:
             code = exc.errno or errno.EIO
             raise IPVSError(code, describe_error(code, operation, subject)) from None
+        if seq in errors:
+            raise IPVSError(errors[seq], describe_error(errors[seq], operation, subject, details))
+        return pending[seq]
+
+    def _request(
+        self, cmd, attrs=(), dump=False, operation="request", subject="", details=None, timeout=None, raw=False
+    ):
+        """One IPVS request; its replies (decoded by pyroute2 unless raw), or IPVSError."""
+        limit = self.timeout if timeout is None else timeout
+        replies = self._exchange(build_message(cmd, attrs), self._family, dump, limit, operation, subject, details)
+        return replies if raw else [_decode(body) for body in replies]
+
+    def run(self, steps, batch_size=BATCH_SIZE):
+        """Carry out steps, each (operation, service, destination or None), batch_size per send.
+
+        operation is one of add_service, edit_service, delete_service,
+        add_destination, edit_destination, delete_destination. Everything is
+        encoded (and so validated) before the first send. Raises BatchError
+        after the first batch in which the kernel refused a step.
+        """
+        requests = [self._step_request(*step) for step in steps]
+        applied = []
+        for first in range(0, len(requests), batch_size):
+            chunk = requests[first : first + batch_size]
+            pending = {}
+            buffer = bytearray()
+            for cmd, attrs, _dummy, _dummy2 in chunk:
+                seq, data = self._encode(build_message(cmd, attrs), self._family, False)
+                pending[seq] = []
+                buffer += data
+            ended, errors = set(), {}
+            try:
+                self._sock.send(bytes(buffer))
+                self._receive(pending, time.monotonic() + self.timeout, errors, ended)
+            except _TIMEOUT:
+                pass  # the steps without an answer fail below
+            except OSError as exc:
+                errors.update((seq, exc.errno or errno.EIO) for seq in pending if seq not in ended)
+            failed = []
+            for index, seq in enumerate(pending, start=first):
+                _cmd, _attrs, operation, (subject, details) = requests[index]
+                if seq in ended:
+                    applied.append(index)
+                elif seq in errors:
+                    code = errors[seq]
+                    failed.append((index, IPVSError(code, describe_error(code, operation, subject, details))))
+                else:
+                    message = f"{_subject(operation, subject)}: no answer from the kernel in {self.timeout}s"
+                    failed.append((index, IPVSError(errno.ETIMEDOUT, message)))
+            if failed:
+                raise BatchError(applied, failed, list(range(first + len(chunk), len(requests))))
+        return applied
+
+    def _step_request(self, operation, service, dest=None):
+        cmd, full = _STEP_COMMANDS[operation]
+        attrs, subject, details = self._service_attrs(service, full, dest)
+        return cmd, attrs, operation, (subject, details)
 
     # Services
 
     def services(self):
-        replies = self._request(IPVS_CMD_GET_SERVICE, dump=True, operation="list_services")
-        return [decode_service(reply.get_attr("IPVS_CMD_ATTR_SERVICE")) for reply in replies]
+        replies = self._request(IPVS_CMD_GET_SERVICE, dump=True, operation="list_services", raw=True)
+        return [decode_service(parse_reply(reply, IPVS_CMD_ATTR_SERVICE, IPVSService)) for reply in replies]
 
     def get_service(self, service):
         """The service as the kernel has it, or None."""
         attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service)}]]
         try:
-            replies = self._request(IPVS_CMD_GET_SERVICE, attrs, operation="get_service", subject=service_text(service))
+            replies = self._request(
+                IPVS_CMD_GET_SERVICE, attrs, operation="get_service", subject=service_text(service), raw=True
+            )
         except IPVSError as exc:
             if exc.errno == errno.ESRCH:
                 return None
             raise
-        return decode_service(replies[0].get_attr("IPVS_CMD_ATTR_SERVICE")) if replies else None
+        return decode_service(parse_reply(replies[0], IPVS_CMD_ATTR_SERVICE, IPVSService)) if replies else None
 
-    def _service_cmd(self, cmd, operation, service, full=False, dest=None, dest_full=False):
-        attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service, full)}]]
+    def _service_attrs(self, service, full, dest=None):
+        attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service, full and dest is None)}]]
         subject = service_text(service)
         if dest is not None:
-            attrs.append(["IPVS_CMD_ATTR_DEST", {"attrs": dest_attrs(dest, dest_full)}])
+            attrs.append(["IPVS_CMD_ATTR_DEST", {"attrs": dest_attrs(dest, full)}])
             subject = f"{dest_text(dest)} in service {subject}"
         details = {"scheduler": service.get("scheduler") or DEFAULT_SCHEDULER, "pe_name": service.get("pe_name") or ""}
+        return attrs, subject, details
+
+    def _step(self, operation, service, dest=None):
+        cmd, attrs, operation, (subject, details) = self._step_request(operation, service, dest)
         self._request(cmd, attrs, operation=operation, subject=subject, details=details)
 
     def add_service(self, service):
-        self._service_cmd(IPVS_CMD_NEW_SERVICE, "add_service", service, full=True)
+        self._step("add_service", service)
 
     def edit_service(self, service):
         """Replace the service's settings with these (omitted ones take their defaults)."""
-        self._service_cmd(IPVS_CMD_SET_SERVICE, "edit_service", service, full=True)
+        self._step("edit_service", service)
 
     def delete_service(self, service):
-        self._service_cmd(IPVS_CMD_DEL_SERVICE, "delete_service", service)
+        self._step("delete_service", service)
 
     # Destinations
 
@@ -1013,20 +1271,20 @@ class IPVSClient:
         """The service's destinations. The kernel answers a missing service with an empty list."""
         attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service)}]]
         replies = self._request(
-            IPVS_CMD_GET_DEST, attrs, dump=True, operation="destinations", subject=service_text(service)
+            IPVS_CMD_GET_DEST, attrs, dump=True, operation="destinations", subject=service_text(service), raw=True
         )
         af = service_family(service)
-        return [decode_dest(reply.get_attr("IPVS_CMD_ATTR_DEST"), af) for reply in replies]
+        return [decode_dest(parse_reply(reply, IPVS_CMD_ATTR_DEST, IPVSDest), af) for reply in replies]
 
     def add_destination(self, service, dest):
-        self._service_cmd(IPVS_CMD_NEW_DEST, "add_destination", service, dest=dest, dest_full=True)
+        self._step("add_destination", service, dest)
 
     def edit_destination(self, service, dest):
         """Replace the destination's settings, tunnel ones included (omitted ones take their defaults)."""
-        self._service_cmd(IPVS_CMD_SET_DEST, "edit_destination", service, dest=dest, dest_full=True)
+        self._step("edit_destination", service, dest)
 
     def delete_destination(self, service, dest):
-        self._service_cmd(IPVS_CMD_DEL_DEST, "delete_destination", service, dest=dest)
+        self._step("delete_destination", service, dest)
 
     # Global settings
 
@@ -1096,4 +1354,5 @@ class IPVSClient:
         if service is None:
             self._request(IPVS_CMD_ZERO, operation="zero", subject="all services")
         else:
-            self._service_cmd(IPVS_CMD_ZERO, "zero", service)
+            attrs, subject, _dummy = self._service_attrs(service, False)
+            self._request(IPVS_CMD_ZERO, attrs, operation="zero", subject=subject)

@@ -125,7 +125,8 @@ ipvsadm_save:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_client, read_table
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_client
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_engine import read_table
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvsadm_format import render
 
 

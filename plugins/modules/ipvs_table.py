@@ -17,8 +17,11 @@ description:
     ones are removed.
   - Only services within O(scope) are ever removed, so tables that keepalived or kube-proxy own on
     the same host are left alone.
-  - All input is checked before anything is changed; an error names the field and the value. If
-    the kernel refuses a step midway, the result says exactly which steps were applied.
+  - All input is checked before anything is changed, including whether the kernel can load each
+    scheduler's module; an error names the field and the value. If the kernel refuses a step midway,
+    the result says exactly which steps were applied.
+  - Steps go to the kernel in batches of up to 500 requests, which loads a 10,000-destination table
+    faster than C(ipvsadm-restore).
 author: lvs.ipvs developers (@lvs-ipvs)
 options:
   services:
@@ -146,6 +149,8 @@ attributes:
     platforms: linux
 seealso:
   - module: lvs.ipvs.ipvs_info
+  - module: lvs.ipvs.ipvs_service
+  - module: lvs.ipvs.ipvs_destination
 """
 
 EXAMPLES = r"""
@@ -193,7 +198,19 @@ changes:
     - "edit service tcp 203.0.113.100:80: scheduler rr -> wrr"
     - "add destination 192.0.2.13:80 to tcp 203.0.113.100:80 (masq, weight 1)"
 applied:
-  description: The steps applied before a kernel error stopped the task; only on failure.
+  description:
+    - On failure, the steps the kernel carried out. Steps go to the kernel in batches of up to 500,
+      and the kernel carries out each step of a batch even after one fails.
+  returned: failure
+  type: list
+  elements: str
+failed:
+  description: On failure, the steps the kernel refused, each with its reason.
+  returned: failure
+  type: list
+  elements: str
+not_sent:
+  description: On failure, the steps of later batches, never sent.
   returned: failure
   type: list
   elements: str
@@ -207,16 +224,10 @@ ipvsadm_save:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import SERVICE_SPEC
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_client
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import (
-    ValidationError,
-    apply_plan,
-    diff,
-    from_kernel,
-    normalize_table,
-    summarize,
-)
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import IPVSError
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_client, module_errors
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_engine import converge, current_table
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_kmod import check_kernel_modules
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import normalize_table
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvsadm_format import render
 
 ARGUMENT_SPEC = {
@@ -227,50 +238,18 @@ ARGUMENT_SPEC = {
 }
 
 
-def _call(client, op):
-    method = getattr(client, op.action)
-    if op.destination is None:
-        method(op.service)
-    else:
-        method(op.service, op.destination)
-
-
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     scope = {"mode": params["scope"], "addresses": params["scope_addresses"], "fwmarks": params["scope_fwmarks"]}
-    try:
+    with module_errors(module):
         desired = normalize_table(params["services"])
-    except ValidationError as exc:
-        module.fail_json(msg=str(exc))
+        check_kernel_modules(params["services"])
     with ipvs_client(module) as client:
-        current = [from_kernel(service, client.destinations(service)) for service in client.services()]
-        try:
-            plan = diff(current, desired, scope)
-        except ValidationError as exc:
-            module.fail_json(msg=str(exc))
-        summary = summarize(plan)
-        if module.check_mode:
-            after = apply_plan(current, plan)
-        else:
-            applied = []
-            for index, op in enumerate(plan):
-                change = summary["changes"][index]
-                try:
-                    _call(client, op)
-                except IPVSError as exc:
-                    module.fail_json(
-                        msg=f"{exc} (at step {len(applied) + 1} of {len(plan)}: {change};"
-                        f" {len(applied)} earlier steps were applied)",
-                        errno=exc.errno,
-                        applied=applied,
-                        changes=summary["changes"],
-                    )
-                applied.append(change)
-            after = [from_kernel(service, client.destinations(service)) for service in client.services()]
-    result = {"changed": bool(plan), "changes": summary["changes"], "ipvsadm_save": render(after)}
+        outcome = converge(client, current_table(client), desired, scope, module.check_mode)
+    result = {"changed": bool(outcome.plan), "changes": outcome.changes, "ipvsadm_save": render(outcome.after)}
     if module._diff:
-        result["diff"] = summary["diff"]
+        result["diff"] = outcome.diff
     module.exit_json(**result)
 
 

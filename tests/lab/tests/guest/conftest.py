@@ -9,10 +9,14 @@ import pytest
 
 LAB = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(LAB))
+# The collection as installed from its tarball, for tests that call its Python code directly.
+COLLECTIONS = LAB.parents[1] / ".build" / "collections"
+sys.path.insert(0, str(COLLECTIONS))
 EXAMPLES = LAB.parents[1] / "docs" / "examples"
 # ipvsadm-save text shared with the unit tests of the ipvsadm filters.
 RULES = (LAB.parent / "data" / "ipvsadm-save.rules").read_text()
 
+from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_netlink as nl  # noqa: E402
 from lvslab import topology  # noqa: E402
 
 STATE = Path("/run/lvslab")
@@ -65,3 +69,18 @@ def playbook(path: Path, *extra: str) -> subprocess.CompletedProcess:
         text=True,
         check=False,
     )
+
+
+@pytest.fixture
+def ipvs():
+    """A netlink client on the guest's own (root namespace) table, flushed before and after."""
+    subprocess.run(["modprobe", "ip_vs"], check=True)
+    with nl.IPVSClient(timeout=10) as client:
+        client.flush()
+        yield client
+        client.flush()
+
+
+def ipvsadm_save() -> list[str]:
+    """The guest's own table as sorted `ipvsadm -Sn` lines."""
+    return sorted(subprocess.run(["ipvsadm", "-Sn"], capture_output=True, text=True, check=True).stdout.splitlines())

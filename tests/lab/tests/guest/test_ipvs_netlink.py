@@ -10,29 +10,11 @@ from __future__ import annotations
 import errno
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-COLLECTIONS = Path(__file__).resolve().parents[4] / ".build" / "collections"
-sys.path.insert(0, str(COLLECTIONS))
-
-from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_netlink as nl  # noqa: E402
+from conftest import COLLECTIONS, ipvsadm_save, nl
 
 WEB = {"protocol": "tcp", "address": "203.0.113.1", "port": 80}
-
-
-@pytest.fixture
-def ipvs():
-    subprocess.run(["modprobe", "ip_vs"], check=True)
-    with nl.IPVSClient(timeout=10) as client:
-        client.flush()
-        yield client
-        client.flush()
-
-
-def ipvsadm_save() -> list[str]:
-    return sorted(subprocess.run(["ipvsadm", "-Sn"], capture_output=True, text=True, check=True).stdout.splitlines())
 
 
 def test_service_with_destinations_reads_back_identically(ipvs):
@@ -170,3 +152,109 @@ def test_sync_daemons_start_list_and_stop(ipvs):
     finally:
         ipvs.stop_daemon("master")
     assert ipvs.daemons() == []
+
+
+# Every scheduler of the lab's 6.1 kernel (twos came with 6.6); "none" binds none.
+SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "none")
+
+
+def test_every_scheduler_reads_back(ipvs):
+    for port, scheduler in enumerate(SCHEDULERS, start=1):
+        ipvs.add_service({**WEB, "port": port, "scheduler": scheduler})
+    by_port = {s["port"]: s["scheduler"] for s in ipvs.services()}
+    assert by_port == dict(enumerate(SCHEDULERS, start=1))
+    saved = ipvsadm_save()
+    for port, scheduler in enumerate(SCHEDULERS, start=1):
+        assert f"-A -t 203.0.113.1:{port} -s {scheduler}" in saved
+
+
+def test_persistence_engine_one_packet_and_ipv6_persistence(ipvs):
+    sip = {"protocol": "udp", "address": "203.0.113.5", "port": 5060}
+    ipvs.add_service({**sip, "scheduler": "rr", "flags": ["persistent", "one-packet"], "timeout": 30, "pe_name": "sip"})
+    ipvs.add_service(
+        {"fwmark": 3, "family": "ipv6", "scheduler": "wlc", "flags": ["persistent"], "timeout": 90, "netmask": 48}
+    )
+    by_key = {nl.service_key(s): s for s in ipvs.services()}
+    got = by_key[("ipv4", "udp", "203.0.113.5", 5060)]
+    assert (got["pe_name"], got["flags"], got["timeout"]) == ("sip", ["persistent", "one-packet"], 30)
+    assert (by_key[("ipv6", "fwmark", 3)]["netmask"], by_key[("ipv6", "fwmark", 3)]["timeout"]) == (48, 90)
+    saved = ipvsadm_save()
+    assert "-A -u 203.0.113.5:5060 -s rr -p 30 --pe sip -o" in saved
+    assert "-A -f 3 -6 -s wlc -p 90 -M 48" in saved
+
+
+def test_an_ipv6_real_server_behind_an_ipv4_service_needs_a_tunnel(ipvs):
+    ipvs.add_service({**WEB, "scheduler": "rr"})
+    ipvs.add_destination(WEB, {"address": "2001:db8:2::21", "port": 80, "forward": "tunnel"})
+    [dest] = ipvs.destinations(WEB)
+    assert (dest["family"], dest["address"], dest["forward"]) == ("ipv6", "2001:db8:2::21", "tunnel")
+    with pytest.raises(nl.IPVSError) as caught:
+        ipvs.add_destination(WEB, {"address": "2001:db8:2::22", "port": 80, "forward": "masq"})
+    assert caught.value.errno == errno.EINVAL and "forward: tunnel" in str(caught.value)
+
+
+def test_a_backup_daemon_keeps_its_multicast_settings(ipvs):
+    subprocess.run(
+        "ip link add lvsync0 type veth peer name lvsync1 && ip link set lvsync0 up && ip link set lvsync1 up",
+        shell=True,
+        check=True,
+    )
+    settings = {
+        "state": "backup",
+        "mcast_interface": "lvsync0",
+        "sync_id": 7,
+        "sync_maxlen": 1400,
+        "mcast_group": "239.1.2.3",
+        "mcast_port": 8849,
+        "mcast_ttl": 2,
+    }
+    try:
+        ipvs.start_daemon(settings)
+        [daemon] = ipvs.daemons()
+        assert daemon == settings
+        out = subprocess.run(["ipvsadm", "-L", "--daemon"], capture_output=True, text=True, check=True).stdout
+        assert "backup sync daemon (mcast=lvsync0, syncid=7, maxlen=1400, group=239.1.2.3, port=8849" in out
+    finally:
+        ipvs.stop_daemon("backup")
+        subprocess.run(["ip", "link", "del", "lvsync0"], check=False)
+    assert ipvs.daemons() == []
+
+
+def test_a_batch_with_a_refused_step_reports_exactly_what_the_kernel_holds(ipvs):
+    other = {**WEB, "port": 81}
+    steps = [
+        ("add_service", {**WEB, "scheduler": "rr"}, None),
+        ("add_service", {**WEB, "scheduler": "rr"}, None),  # refused: it exists
+        ("add_destination", WEB, {"address": "192.0.2.11", "port": 80}),
+        ("add_service", {**other, "scheduler": "rr"}, None),
+        ("add_destination", other, {"address": "192.0.2.12", "port": 81}),
+    ]
+    with pytest.raises(nl.BatchError) as caught:
+        ipvs.run(steps, batch_size=3)
+    assert caught.value.applied == [0, 2]
+    assert [(index, error.errno) for index, error in caught.value.failed] == [(1, errno.EEXIST)]
+    assert caught.value.not_sent == [3, 4]
+    assert ipvsadm_save() == sorted(["-A -t 203.0.113.1:80 -s rr", "-a -t 203.0.113.1:80 -r 192.0.2.11:80 -m -w 1"])
+
+
+def test_many_requests_go_out_in_batches_of_500(ipvs):
+    steps = [("add_service", {**WEB, "port": port, "scheduler": "rr"}, None) for port in range(1, 1202)]
+    assert ipvs.run(steps) == list(range(1201))
+    assert len(ipvs.services()) == 1201
+
+
+def test_without_cap_net_admin_the_error_says_what_is_needed(ipvs):
+    code = (
+        f"import sys; sys.path.insert(0, {str(COLLECTIONS)!r});"
+        "from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_netlink as nl;"
+        "nl.IPVSClient().add_service({'protocol': 'tcp', 'address': '203.0.113.1', 'port': 80})"
+    )
+    proc = subprocess.run(
+        ["setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin", sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "IPVS add service tcp 203.0.113.1:80: not permitted: IPVS needs CAP_NET_ADMIN" in proc.stderr
+    assert ipvs.services() == []

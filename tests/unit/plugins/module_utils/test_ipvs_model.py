@@ -31,6 +31,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import (
     from_kernel,
     normalize_destination,
     normalize_service,
+    normalize_service_identity,
     normalize_table,
     plain_destination,
     plain_service,
@@ -998,3 +999,25 @@ def test_odd_inputs_to_the_engine_are_refused_loudly():
         diff([], [dict(table(svc())[0], destinations_mode="replace")])
     with pytest.raises(ValueError, match="unknown plan action"):
         apply_plan(table(svc()), [Op("rename_service", plain_service(table(svc())[0]), None, None, None)])
+
+
+def test_options_of_a_single_service_module_are_named_without_a_prefix():
+    with pytest.raises(ValidationError) as caught:
+        normalize_service({"address": "203.0.113.1", "port": 80, "scheduler": "fast"}, "")
+    assert str(caught.value).startswith("scheduler: 'fast': unknown scheduler")
+    with pytest.raises(ValidationError) as whole:
+        normalize_service({"scheduler": "rr"}, "")
+    assert str(whole.value) == "a service needs an address (with protocol and port) or a fwmark"
+
+
+def test_a_service_is_named_by_its_identity_alone():
+    assert normalize_service_identity({"fwmark": 7, "family": "ipv6"}, "services[0]") == {
+        "family": "ipv6",
+        "protocol": None,
+        "address": None,
+        "port": None,
+        "fwmark": 7,
+    }
+    assert normalize_service_identity({"address": "2001:DB8::1", "port": 80}, "s")["address"] == "2001:db8::1"
+    with pytest.raises(ValidationError, match=r"^services\[1\]: 'scheduler': unknown key"):
+        normalize_service_identity({"address": "203.0.113.1", "port": 80, "scheduler": "rr"}, "services[1]")

@@ -10,10 +10,9 @@ What only a kernel can show is left to the lab tier.
 
 from __future__ import annotations
 
-import asyncio
 import errno
+import socket
 import struct
-from types import SimpleNamespace
 
 import pytest
 
@@ -355,7 +354,7 @@ def test_dest_attrs_defaults_and_replacement():
         ["IPVS_DEST_ATTR_PORT", 8080],
     ]
     attrs = dict(dest_attrs({"address": "192.0.2.10", "port": 80}, full=True))
-    assert attrs["IPVS_DEST_ATTR_FWD_METHOD"] == ipvs.IP_VS_CONN_F_DROUTE
+    assert attrs["IPVS_DEST_ATTR_FWD_METHOD"] == ipvs.IP_VS_CONN_F_MASQ
     assert attrs["IPVS_DEST_ATTR_WEIGHT"] == 1
     assert (attrs["IPVS_DEST_ATTR_U_THRESH"], attrs["IPVS_DEST_ATTR_L_THRESH"]) == (0, 0)
     # Tunnel fields are always sent, zero when unused.
@@ -706,71 +705,97 @@ def test_info_reply_reuses_ids_one_and_two_for_plain_numbers():
 # --- The client, over a fake socket ------------------------------------------------
 
 
-class FakeSocket:
-    """Stands in for GenericNetlinkSocket: records requests, answers from a script."""
+def with_sequence(data, seq):
+    """data (one message) re-addressed to sequence number seq."""
+    data = bytearray(data)
+    struct.pack_into("=I", data, 8, seq)
+    return bytes(data)
 
-    def __init__(self, answers=(), bind_error=None):
-        self.asyncore = SimpleNamespace(module_err_level="error", nlm_request=self._nlm_request)
-        self.prid = FAMILY_ID
+
+def control_message(kind, seq, code):
+    """An NLMSG_ERROR (ACK when code is 0) or NLMSG_DONE message for seq."""
+    return struct.pack("=IHHIIi", 20, kind, 0, seq, 0, -code)
+
+
+class FakeSocket:
+    """Stands in for the netlink socket: records requests, answers each from a script.
+
+    An answer is a list of reply messages (the ACK or NLMSG_DONE is added), an
+    errno, or "hang" for no answer at all. The family lookup is answered
+    with FAMILY_ID, or with family_error.
+    """
+
+    def __init__(self, answers=(), family_error=0):
         self.answers = list(answers)
-        self.bind_error = bind_error
+        self.family_error = family_error
         self.sent = []
+        self.sends = 0
+        self.queue = []
         self.closed = False
 
-    def bind(self, name, msg_class):
-        assert (name, msg_class) == ("IPVS", ipvs.IPVSMessage)
-        if self.bind_error:
-            raise self.bind_error
+    def settimeout(self, seconds):
+        self.timeout = seconds
 
     def close(self):
         self.closed = True
 
-    async def _nlm_request(self, msg, msg_type, msg_flags):
-        msg["header"]["type"] = msg_type
-        msg["header"]["flags"] = msg_flags
+    def _family_reply(self, seq):
+        if self.family_error:
+            return [control_message(ipvs.NLMSG_ERROR, seq, self.family_error)]
+        from pyroute2.netlink import ctrlmsg
+
+        msg = ctrlmsg()
+        msg["cmd"] = 1  # CTRL_CMD_NEWFAMILY
+        msg["version"] = 1
+        msg["attrs"] = [["CTRL_ATTR_FAMILY_ID", FAMILY_ID]]
+        msg["header"]["type"] = 0x10
+        msg["header"]["sequence_number"] = seq
         msg.encode()
-        self.sent.append(msg)
-        answer = self.answers.pop(0) if self.answers else []
-        if isinstance(answer, Exception):
-            raise answer  # pylint: disable=raising-bad-type  # answers mix exceptions and replies
-        if answer == "hang":
-            await asyncio.sleep(60)
+        return [bytes(msg.data), control_message(ipvs.NLMSG_ERROR, seq, 0)]
 
-        async def replies():
-            for data in answer:
-                yield decode(data)
+    def send(self, data):
+        self.sends += 1
+        for kind, seq, body in ipvs._split(data):
+            if kind == 0x10:  # GENL_ID_CTRL
+                self.queue.extend(self._family_reply(seq))
+                continue
+            msg = decode(body)
+            self.sent.append(msg)
+            answer = self.answers.pop(0) if self.answers else []
+            if answer == "hang":
+                continue
+            if isinstance(answer, int):
+                self.queue.append(control_message(ipvs.NLMSG_ERROR, seq, answer))
+                continue
+            self.queue.extend(with_sequence(reply, seq) for reply in answer)
+            dump = msg["header"]["flags"] & ipvs.NLM_F_DUMP == ipvs.NLM_F_DUMP
+            self.queue.append(control_message(ipvs.NLMSG_DONE if dump else ipvs.NLMSG_ERROR, seq, 0))
+        return len(data)
 
-        return replies()
-
-    def _run_with_cleanup(self, func, *argv):
-        return asyncio.run(func(*argv))
+    def recv(self, size):
+        if not self.queue:
+            raise socket.timeout()  # noqa: UP041 - what the client catches, also before Python 3.10
+        return self.queue.pop(0)
 
 
 @pytest.fixture
 def fake(monkeypatch):
     sock = FakeSocket()
-    monkeypatch.setattr(ipvs, "GenericNetlinkSocket", lambda: sock)
+    monkeypatch.setattr(ipvs, "_open_socket", lambda: sock)
     return sock
 
 
-def netlink_error(code):
-    from pyroute2.netlink.exceptions import NetlinkError
-
-    return NetlinkError(code)
-
-
 def test_client_explains_a_missing_ipvs_family(monkeypatch):
-    sock = FakeSocket(bind_error=netlink_error(errno.ENOENT))
-    monkeypatch.setattr(ipvs, "GenericNetlinkSocket", lambda: sock)
+    sock = FakeSocket(family_error=errno.ENOENT)
+    monkeypatch.setattr(ipvs, "_open_socket", lambda: sock)
     with pytest.raises(IPVSError, match=r"modprobe ip_vs") as caught:
         ipvs.IPVSClient()
     assert caught.value.errno == errno.ENOENT
     assert sock.closed
-    assert sock.asyncore.module_err_level == "debug"
 
 
 def test_client_sends_acked_commands_and_turns_errors_into_ipvs_errors(fake):
-    fake.answers = [[], netlink_error(errno.EEXIST)]
+    fake.answers = [[], errno.EEXIST]
     client = ipvs.IPVSClient()
     client.add_service(dict(WEB, scheduler="rr"))
     sent = fake.sent[0]
@@ -812,9 +837,9 @@ def test_client_dumps_services_and_destinations(fake):
 
 
 def test_client_get_service_says_none_for_a_missing_one(fake):
-    fake.answers = [netlink_error(errno.ESRCH)]
+    fake.answers = [errno.ESRCH]
     assert ipvs.IPVSClient().get_service(WEB) is None
-    assert fake.sent[0]["header"]["flags"] == ipvs.NLM_F_REQUEST
+    assert fake.sent[0]["header"]["flags"] == ipvs.NLM_F_REQUEST | ipvs.NLM_F_ACK
 
 
 def test_client_info_and_timeouts(fake):
@@ -870,3 +895,85 @@ def test_client_rejects_bad_input_before_sending(fake):
     with pytest.raises(ValueError, match="must not be higher"):
         client.edit_destination(WEB, {"address": "192.0.2.10", "l_threshold": 1})
     assert fake.sent == []
+
+
+def test_run_sends_steps_in_batches_and_reports_each_outcome(fake):
+    client = ipvs.IPVSClient()
+    dest = {"address": "192.0.2.10", "port": 80, "forward": "masq"}
+    steps = [("add_service", dict(WEB, scheduler="rr"), None), ("add_destination", WEB, dest)] * 2
+    fake.sends = 0
+    assert client.run(steps[:2], batch_size=2) == [0, 1]
+    assert fake.sends == 1
+    assert [m["cmd"] for m in fake.sent] == [ipvs.IPVS_CMD_NEW_SERVICE, ipvs.IPVS_CMD_NEW_DEST]
+
+    # The kernel goes on after a refused step within a batch; later batches are not sent.
+    fake.answers = [[], errno.EEXIST, [], []]
+    fake.sends = 0
+    with pytest.raises(ipvs.BatchError) as caught:
+        client.run([*steps, *steps], batch_size=3)
+    assert fake.sends == 1
+    assert caught.value.applied == [0, 2]
+    [(index, error)] = caught.value.failed
+    assert (index, error.errno) == (1, errno.EEXIST)
+    assert "IPVS add destination 192.0.2.10:80 in service tcp 203.0.113.1:80" in str(caught.value)
+    assert caught.value.not_sent == [3, 4, 5, 6, 7]
+
+
+def test_run_reports_unanswered_steps_and_checks_all_input_first(fake):
+    client = ipvs.IPVSClient(timeout=0.05)
+    fake.answers = [[], "hang"]
+    with pytest.raises(ipvs.BatchError) as caught:
+        client.run([("delete_service", WEB, None), ("delete_service", dict(WEB, port=81), None)])
+    assert caught.value.applied == [0]
+    assert caught.value.failed[0][1].errno == errno.ETIMEDOUT
+    fake.sent.clear()
+    with pytest.raises(ValueError):
+        client.run([("delete_service", WEB, None), ("add_destination", WEB, {"address": "nowhere"})])
+    assert fake.sent == []
+
+
+def test_fast_decoder_agrees_with_pyroute2():
+    stats = nl_nest(12, *(nl_attr(i, u64(i * 1000)) for i in range(1, 11)))
+    svc = nl_nest(
+        1,
+        nl_attr(1, u16(AF_INET6)),
+        nl_attr(2, u16(6)),
+        nl_attr(3, bytes(range(16))),
+        nl_attr(4, be16(443)),
+        nl_attr(6, b"mh\0"),
+        nl_attr(7, struct.pack("=II", 0x1A, 0xFFFFFFFF)),
+        nl_attr(8, u32(300)),
+        nl_attr(9, u32(64)),
+        nl_attr(11, b"sip\0"),
+        stats,
+        nl_attr(99, u32(1)),  # an attribute this layer does not know is skipped
+    )
+    dest = nl_nest(
+        2,
+        nl_attr(1, bytes([192, 0, 2, 1]) + b"\0" * 12),
+        nl_attr(2, be16(8080)),
+        nl_attr(3, u32(2)),
+        nl_attr(4, u32(5)),
+        nl_attr(5, u32(100)),
+        nl_attr(6, u32(10)),
+        nl_attr(7, u32(3)),
+        nl_attr(11, u16(AF_INET)),
+        nl_attr(13, u8(1)),
+        nl_attr(14, be16(6080)),
+        nl_attr(15, u16(1)),
+        stats,
+    )
+    for cmd, nest, attr, cls, decoder in (
+        (ipvs.IPVS_CMD_NEW_SERVICE, svc, "IPVS_CMD_ATTR_SERVICE", ipvs.IPVSService, ipvs.decode_service),
+        (ipvs.IPVS_CMD_NEW_DEST, dest, "IPVS_CMD_ATTR_DEST", ipvs.IPVSDest, ipvs.decode_dest),
+    ):
+        data = genl_bytes(cmd, nest)
+        fast = ipvs.parse_reply(data, getattr(ipvs, attr), cls)
+        slow = decode(data).get_attr(attr)
+        assert decoder(fast) == decoder(slow)
+    assert ipvs.decode_dest(ipvs.parse_reply(genl_bytes(ipvs.IPVS_CMD_NEW_DEST, dest), 2, ipvs.IPVSDest))["tunnel"] == {
+        "type": "gue",
+        "port": 6080,
+        "flags": ["csum"],
+    }
+    assert ipvs.parse_reply(genl_bytes(ipvs.IPVS_CMD_NEW_DEST), 2, ipvs.IPVSDest) is None

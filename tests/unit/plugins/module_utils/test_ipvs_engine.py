@@ -1,0 +1,104 @@
+# Copyright (c) 2026 lvs.ipvs developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The shared run (read, plan, apply in batches) over an in-memory stand-in for the client.
+
+The stand-in carries steps out with the model's own apply_plan(); that the
+kernel does the same is for the lab tier to show.
+"""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_engine import (
+    ApplyError,
+    converge,
+    current_table,
+    read_table,
+)
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import (
+    Op,
+    apply_plan,
+    normalize_table,
+    service_identity,
+)
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import BatchError, IPVSError
+
+WEB = {"protocol": "tcp", "address": "203.0.113.1", "port": 80}
+
+
+class FakeClient:
+    def __init__(self, table=(), refuse=()):
+        self.table = [dict(entry, destinations=list(entry["destinations"])) for entry in table]
+        self.refuse = set(refuse)
+        self.runs = []
+
+    def services(self):
+        return [{key: value for key, value in entry.items() if key != "destinations"} for entry in self.table]
+
+    def get_service(self, service):
+        wanted = service_identity(service)
+        return next((s for s in self.services() if service_identity(s) == wanted), None)
+
+    def destinations(self, service):
+        wanted = service_identity(service)
+        entry = next(e for e in self.table if service_identity(e) == wanted)
+        return [dict(dest, stats={"conns": 1}) for dest in entry["destinations"]]
+
+    def run(self, steps):
+        self.runs.append(steps)
+        applied, failed = [], []
+        for index, (action, service, dest) in enumerate(steps):
+            if index in self.refuse:
+                failed.append((index, IPVSError(errno.EINVAL, f"IPVS {action}: refused")))
+                continue
+            self.table = apply_plan(self.table, [Op(action, service, dest, None, None)])
+            applied.append(index)
+        if failed:
+            raise BatchError(applied, failed, [])
+        return applied
+
+
+def desired(*dests, scheduler="rr"):
+    return normalize_table([dict(WEB, scheduler=scheduler, destinations=[{"address": a} for a in dests])])
+
+
+def test_converge_applies_the_plan_in_one_run_and_reports_the_result():
+    client = FakeClient()
+    outcome = converge(client, current_table(client), desired("192.0.2.11", "192.0.2.12"))
+    assert [op.action for op in outcome.plan] == ["add_service", "add_destination", "add_destination"]
+    assert len(client.runs) == 1
+    assert outcome.changes[0] == "add service tcp 203.0.113.1:80: scheduler rr"
+    assert current_table(client) == outcome.after
+    again = converge(client, current_table(client), desired("192.0.2.11", "192.0.2.12"))
+    assert again.plan == [] and again.changes == [] and len(client.runs) == 1
+
+
+def test_check_mode_plans_without_running():
+    client = FakeClient()
+    outcome = converge(client, [], desired("192.0.2.11"), check_mode=True)
+    assert client.runs == [] and client.table == []
+    assert [service_identity(entry) for entry in outcome.after] == [("ipv4", "tcp", "203.0.113.1", 80)]
+
+
+def test_a_refused_step_says_what_was_applied_and_what_failed():
+    client = FakeClient(desired("192.0.2.11"), refuse={0})
+    with pytest.raises(ApplyError) as caught:
+        converge(client, current_table(client), desired("192.0.2.11", "192.0.2.12", scheduler="wrr"))
+    error = caught.value
+    assert error.errno == errno.EINVAL
+    assert str(error).startswith("IPVS edit_service: refused [EINVAL] (at step 1 of 2: edit service tcp 203.0.113.1:80")
+    assert "1 steps were applied, 1 failed, 0 not sent" in str(error)
+    assert error.applied == ["add destination 192.0.2.12:80 to tcp 203.0.113.1:80 (masq, weight 1)"]
+    assert error.failed[0].endswith("IPVS edit_service: refused [EINVAL]")
+    assert len(error.changes) == 2
+
+
+def test_read_table_keeps_or_drops_statistics():
+    client = FakeClient(desired("192.0.2.11"))
+    assert read_table(client)[0]["destinations"][0]["stats"] == {"conns": 1}
+    assert "stats" not in read_table(client, stats=False)[0]["destinations"][0]
+    assert current_table(client, [{"protocol": "tcp", "address": "203.0.113.9", "port": 80}]) == []
