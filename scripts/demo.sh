@@ -16,12 +16,12 @@ rc=0
 lvslab run --run-dir "$run_dir" --timeout 900 -- \
     ansible-playbook -i /run/lvslab/inventory.yml playbooks/lab.yml || rc=$?
 # The lab wrote files under /etc of its hosts; none may reach the real machine.
-if [ -e /etc/sysctl.d/90-lvs-lab.conf ] || [ -e /etc/lvs-lab ]; then
+if [ -e /etc/sysctl.d/90-lvs-director.conf ] || [ -e /etc/sysctl.d/90-lvs-real-server.conf ] || [ -e /etc/lvs ] || [ -e /usr/local/sbin/lvs-director ]; then
     lvslab record --results "$run_dir/results.jsonl" --label "real machine's /etc untouched by the lab" --fail \
-        --detail "found /etc/sysctl.d/90-lvs-lab.conf or /etc/lvs-lab"
+        --detail "found a file of the roles in the real /etc or /usr/local/sbin"
 else
     lvslab record --results "$run_dir/results.jsonl" --label "real machine's /etc untouched by the lab" --ok \
-        --detail "no lab file in the real /etc after the guest halted"
+        --detail "no file of the roles in the real /etc after the guest halted"
 fi
 echo
 lvslab report "$run_dir/results.jsonl" --title "What the lab proved (run directory $run_dir)" || rc=${rc:-1}

@@ -19,7 +19,6 @@ simulates the kernel on that plan; summarize() describes it for a human.
 from __future__ import annotations
 
 import collections
-import copy
 import errno
 import ipaddress
 
@@ -625,6 +624,15 @@ def diff(current, desired, scope=None):
 # --- Simulation --------------------------------------------------------------------
 
 
+def _copy(value):
+    """A deep copy of the model's plain data (dicts, lists, scalars): copy.deepcopy, several times faster."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
+
+
 def _find_dest(entry, dest):
     key = dest_identity(dest)
     for position, present in enumerate(entry["destinations"]):
@@ -638,12 +646,12 @@ def _apply_dest(entry, op, where):
     if op.action == "add_destination":
         if position is not None:
             raise PlanError(errno.EEXIST, f"{where}: the destination already exists")
-        entry["destinations"].append(copy.deepcopy(op.destination))
+        entry["destinations"].append(_copy(op.destination))
         return
     if position is None:
         raise PlanError(errno.ENOENT, f"{where}: the service has no such destination")
     if op.action == "edit_destination":
-        entry["destinations"][position] = copy.deepcopy(op.destination)
+        entry["destinations"][position] = _copy(op.destination)
     else:
         del entry["destinations"][position]
 
@@ -656,7 +664,7 @@ def apply_plan(table, plan):
     """
     services = {}
     for entry in table:
-        services[service_identity(entry)] = copy.deepcopy(entry)
+        services[service_identity(entry)] = _copy(entry)
     for op in plan:
         key = service_identity(op.service)
         where = f"{op.action} {service_text(plain_service(op.service))}"
@@ -665,13 +673,13 @@ def apply_plan(table, plan):
         if op.action == "add_service":
             if key in services:
                 raise PlanError(errno.EEXIST, f"{where}: the service already exists")
-            services[key] = dict(copy.deepcopy(op.service), destinations=[])
+            services[key] = dict(_copy(op.service), destinations=[])
             continue
         if key not in services:
             raise PlanError(errno.ESRCH, f"{where}: no such service")
         if op.action == "edit_service":
             # An edit keeps the service's destinations (and its place).
-            services[key] = dict(copy.deepcopy(op.service), destinations=services[key].get("destinations", []))
+            services[key] = dict(_copy(op.service), destinations=services[key].get("destinations", []))
         elif op.action == "delete_service":
             del services[key]
         elif op.action in ("add_destination", "edit_destination", "delete_destination"):
@@ -708,11 +716,11 @@ def _changes(before, after, fields):
 
 
 def _settings_view(service):
-    return {field: copy.deepcopy(service.get(field)) for field in _SERVICE_SETTINGS}
+    return {field: _copy(service.get(field)) for field in _SERVICE_SETTINGS}
 
 
 def _dest_view(dest):
-    return {field: copy.deepcopy(dest.get(field)) for field in _DEST_SETTINGS}
+    return {field: _copy(dest.get(field)) for field in _DEST_SETTINGS}
 
 
 def _describe(op):

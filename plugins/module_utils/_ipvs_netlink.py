@@ -16,6 +16,7 @@ kernel errors come out as IPVSError with a message an operator can act on.
 from __future__ import annotations
 
 import errno
+import functools
 import ipaddress
 import os
 import socket
@@ -310,12 +311,23 @@ def forward_name(number):
     return _reverse(FORWARD_METHODS, number & IP_VS_CONN_F_FWD_MASK)
 
 
-def address_family(address):
-    """AF_INET or AF_INET6 for an address given as text."""
+# Parsing addresses dominates the planning of a large table, where each
+# address is seen many times: one parse per distinct text.
+@functools.lru_cache(maxsize=65536)
+def _parse_address(text):
+    return ipaddress.ip_address(text)
+
+
+def _address(address):
     try:
-        return AF_INET6 if ipaddress.ip_address(str(address)).version == 6 else AF_INET
+        return _parse_address(str(address))
     except ValueError:
         raise ValueError(f"{address!r} is not an IPv4 or IPv6 address") from None
+
+
+def address_family(address):
+    """AF_INET or AF_INET6 for an address given as text."""
+    return AF_INET6 if _address(address).version == 6 else AF_INET
 
 
 def address_to_raw(address, af=None):
@@ -323,7 +335,7 @@ def address_to_raw(address, af=None):
     found = address_family(address)
     if af is not None and family_number(af) != found:
         raise ValueError(f"address {address} is not an {family_name(family_number(af))} address")
-    packed = ipaddress.ip_address(str(address)).packed
+    packed = _address(address).packed
     return packed + b"\0" * (16 - len(packed))
 
 
@@ -337,7 +349,7 @@ def address_from_raw(raw, af):
 
 
 def normalize_address(address):
-    return str(ipaddress.ip_address(str(address)))
+    return str(_address(address))
 
 
 def netmask_to_raw(af, netmask=None):
@@ -818,12 +830,8 @@ class IPVSMessage(genlmsg):
         return msg.uint32 if msg.get("cmd") == IPVS_CMD_SET_INFO else msg.ipvs_dest
 
 
-def build_message(cmd, attrs=()):
-    msg = IPVSMessage()
-    msg["cmd"] = cmd
-    msg["version"] = GENL_VERSION
-    msg["attrs"] = [list(attr) for attr in attrs]
-    return msg
+# The top-level nests of a request: IPVSMessage decides by cmd only when decoding.
+_NESTS = {"_service_or_info": IPVSService, "_dest_or_info": IPVSDest}
 
 
 # --- Errors -----------------------------------------------------------------------
@@ -954,11 +962,14 @@ def _decode(data, cls=None):
     return msg
 
 
-# pyroute2's generic decoding costs more than the kernel's dump itself: reading
-# a 10,000-destination table with it takes several times as long as
-# `ipvsadm -Sn`. Service and destination dumps are therefore read by this
-# small decoder, driven by the very nla_map tables above so that each
-# attribute is still defined once; unit tests hold it to pyroute2's results.
+# pyroute2's generic encoding and decoding cost more than the kernel's work:
+# with it, loading a 10,000-destination table spends 2 s in encoding alone,
+# and reading one takes several times as long as `ipvsadm -Sn`. IPVS
+# requests are therefore encoded, and service and destination dumps decoded,
+# by this small codec, driven by the very nla_map tables above so that each
+# attribute is still defined once; unit tests hold it to pyroute2's bytes
+# and results. pyroute2 still decodes the rare replies (info, daemons,
+# timeouts) and looks up the family.
 _NLA = struct.Struct("=HH")
 _NLA_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED and NLA_F_NET_BYTEORDER
 _SCALARS = {
@@ -968,8 +979,10 @@ _SCALARS = {
     "uint64": struct.Struct("=Q"),
     "be16": struct.Struct(">H"),
 }
-_GENL_HEADER_SIZE = 4
+_GENL = struct.Struct("=BBH")
+_GENL_HEADER_SIZE = _GENL.size
 _TABLES = {}
+_ENCODERS = {}
 
 
 class Attrs(dict):
@@ -1037,6 +1050,49 @@ def parse_attrs(cls, data, start, stop):
     return found
 
 
+def _encoder(kind, cls):
+    if kind in _SCALARS:
+        return _SCALARS[kind].pack
+    if kind == "cdata":
+        return bytes
+    if kind == "asciiz":
+        return lambda value: value.encode("ascii") + b"\0"
+    sub = _NESTS.get(kind) or getattr(cls, kind)
+    fields = getattr(sub, "fields", None)
+    if fields:
+        layout = struct.Struct("=" + "".join(code for _name, code in fields))
+        return lambda value: layout.pack(*(value[name] for name, _code in fields))
+    return lambda value: encode_attrs(sub, value["attrs"])
+
+
+def _encoders(cls):
+    """{attribute name: (type, encoder)} compiled from cls.nla_map."""
+    table = _ENCODERS.get(cls)
+    if table is None:
+        table = {name: (index, _encoder(kind, cls)) for index, (name, kind) in enumerate(cls.nla_map) if kind != "none"}
+        _ENCODERS[cls] = table
+    return table
+
+
+def encode_attrs(cls, attrs):
+    """[[name, value], ...] as netlink attributes, by cls's nla_map (what pyroute2 would encode)."""
+    table = _encoders(cls)
+    out = bytearray()
+    for name, value in attrs:
+        kind, encode = table[name]
+        payload = encode(value)
+        out += _NLA.pack(4 + len(payload), kind)
+        out += payload
+        out += b"\0" * (-len(payload) % 4)
+    return bytes(out)
+
+
+def encode_message(family, cmd, attrs, flags, seq):
+    """One IPVS request as bytes: netlink header, genl header (cmd, version), attributes."""
+    body = _GENL.pack(cmd, GENL_VERSION, 0) + encode_attrs(IPVSMessage, attrs)
+    return _HEADER.pack(_HEADER.size + len(body), family, flags, seq, 0) + body
+
+
 def parse_reply(data, attr_type, cls):
     """The nest of type attr_type in one IPVS reply message, decoded by cls; None if absent."""
     offset = _HEADER.size + _GENL_HEADER_SIZE
@@ -1092,12 +1148,17 @@ class IPVSClient:
             raise
 
     def _family_id(self):
+        self._seq += 1
         msg = ctrlmsg()
         msg["cmd"] = CTRL_CMD_GETFAMILY
         msg["version"] = 1
         msg["attrs"] = [["CTRL_ATTR_FAMILY_NAME", GENL_NAME]]
+        msg["header"]["type"] = GENL_ID_CTRL
+        msg["header"]["flags"] = NLM_F_REQUEST | NLM_F_ACK
+        msg["header"]["sequence_number"] = self._seq
+        msg.encode()
         try:
-            [reply] = self._exchange(msg, GENL_ID_CTRL, False, self.timeout, "lookup of the IPVS family")
+            [reply] = self._exchange(self._seq, msg.data, self.timeout, "lookup of the IPVS family")
         except IPVSError as exc:
             if exc.errno == errno.ENOENT:
                 raise IPVSError(errno.ENOENT, FAMILY_MISSING_MESSAGE) from None
@@ -1115,15 +1176,13 @@ class IPVSClient:
 
     # Transport
 
-    def _encode(self, msg, kind, dump):
+    def _encode(self, cmd, attrs, dump):
+        """(sequence number, bytes) of the next IPVS request."""
         self._seq += 1
-        msg["header"]["type"] = kind
         # Every request but a dump asks for an ACK, so that each ends with one
         # answer (an ACK or an error) and a batch can be matched up by sequence.
-        msg["header"]["flags"] = NLM_F_REQUEST | (NLM_F_DUMP if dump else NLM_F_ACK)
-        msg["header"]["sequence_number"] = self._seq
-        msg.encode()
-        return self._seq, msg.data
+        flags = NLM_F_REQUEST | (NLM_F_DUMP if dump else NLM_F_ACK)
+        return self._seq, encode_message(self._family, cmd, attrs, flags, self._seq)
 
     def _receive(self, pending, deadline, errors, ended):
         """Read answers until every request in pending ({sequence number: replies}) has ended.
@@ -1151,9 +1210,8 @@ class IPVSClient:
                 else:
                     ended.add(seq)
 
-    def _exchange(self, msg, kind, dump, limit, operation, subject="", details=None):
-        """Send one message; the raw replies, or IPVSError."""
-        seq, data = self._encode(msg, kind, dump)
+    def _exchange(self, seq, data, limit, operation, subject="", details=None):
+        """Send one request; its raw replies, or IPVSError."""
         pending, errors = {seq: []}, {}
         try:
             self._sock.send(data)
@@ -1174,7 +1232,8 @@ class IPVSClient:
     ):
         """One IPVS request; its replies (decoded by pyroute2 unless raw), or IPVSError."""
         limit = self.timeout if timeout is None else timeout
-        replies = self._exchange(build_message(cmd, attrs), self._family, dump, limit, operation, subject, details)
+        seq, data = self._encode(cmd, attrs, dump)
+        replies = self._exchange(seq, data, limit, operation, subject, details)
         return replies if raw else [_decode(body) for body in replies]
 
     def run(self, steps, batch_size=BATCH_SIZE):
@@ -1185,14 +1244,16 @@ class IPVSClient:
         encoded (and so validated) before the first send. Raises BatchError
         after the first batch in which the kernel refused a step.
         """
-        requests = [self._step_request(*step) for step in steps]
+        # A plan's steps for one service share its dict: its identity is encoded once.
+        identities = {}
+        requests = [self._step_request(*step, identities=identities) for step in steps]
         applied = []
         for first in range(0, len(requests), batch_size):
             chunk = requests[first : first + batch_size]
             pending = {}
             buffer = bytearray()
             for cmd, attrs, _dummy, _dummy2 in chunk:
-                seq, data = self._encode(build_message(cmd, attrs), self._family, False)
+                seq, data = self._encode(cmd, attrs, False)
                 pending[seq] = []
                 buffer += data
             ended, errors = set(), {}
@@ -1218,9 +1279,9 @@ class IPVSClient:
                 raise BatchError(applied, failed, list(range(first + len(chunk), len(requests))))
         return applied
 
-    def _step_request(self, operation, service, dest=None):
+    def _step_request(self, operation, service, dest=None, identities=None):
         cmd, full = _STEP_COMMANDS[operation]
-        attrs, subject, details = self._service_attrs(service, full, dest)
+        attrs, subject, details = self._service_attrs(service, full, dest, identities)
         return cmd, attrs, operation, (subject, details)
 
     # Services
@@ -1242,9 +1303,15 @@ class IPVSClient:
             raise
         return decode_service(parse_reply(replies[0], IPVS_CMD_ATTR_SERVICE, IPVSService)) if replies else None
 
-    def _service_attrs(self, service, full, dest=None):
-        attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service, full and dest is None)}]]
-        subject = service_text(service)
+    def _service_attrs(self, service, full, dest=None, identities=None):
+        if dest is None or identities is None:
+            attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service, full and dest is None)}]]
+            subject = service_text(service)
+        else:
+            if id(service) not in identities:
+                identities[id(service)] = (service, service_attrs(service), service_text(service))
+            _dummy, identity, subject = identities[id(service)]
+            attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": identity}]]
         if dest is not None:
             attrs.append(["IPVS_CMD_ATTR_DEST", {"attrs": dest_attrs(dest, full)}])
             subject = f"{dest_text(dest)} in service {subject}"

@@ -5,6 +5,8 @@ up       build a topology of network namespaces       (inside the lab kernel)
 down     remove it
 exec     run a command inside one lab host
 probe    send client traffic from a lab host and check who answered
+neigh    which hosts answer ARP or neighbour solicitation for an address
+verify   run and record every check of a spec file (probes, neigh, routes, files)
 record   record the outcome of a check made elsewhere
 report   print the table of recorded checks
 """
@@ -17,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import kernel, report, topology
+from . import checks, kernel, report, topology
 
 
 def _cmd_run(args) -> int:
@@ -59,55 +61,22 @@ def _cmd_exec(args) -> int:
 
 
 def _cmd_probe(args) -> int:
-    if args.round_robin and len(args.expect) < 2:
-        raise kernel.LabError("probe: --round-robin needs the servers that take turns in --expect")
-    out = subprocess.run(
-        [
-            "nsenter",
-            f"--net=/run/netns/{args.host}",
-            "--",
-            sys.executable,
-            "-m",
-            "lvslab.probe",
-            args.target,
-            str(args.count),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PYTHONPATH": str(Path(__file__).resolve().parent.parent), "PATH": "/usr/bin:/bin"},
-    )
-    if out.returncode:
-        raise kernel.LabError(f"probe from {args.host}: {out.stderr.strip()}")
-    result = json.loads(out.stdout)
-    servers = result["servers"]
-    missing = sorted(set(args.expect) - set(servers))
-    unexpected = sorted(set(servers) - set(args.expect)) if args.expect else []
-    ok = not missing and not unexpected and not result["errors"]
-    if args.round_robin and ok:
-        # Round robin: every run of len(expect) answers holds each server once.
-        width = len(args.expect)
-        order = result["order"]
-        windows = [order[i : i + width] for i in range(len(order) - width + 1)]
-        if any(len(set(w)) != width for w in windows):
-            ok = False
-            detail_rr = " not round robin: " + ",".join(order)
-        else:
-            detail_rr = " in turn"
-    else:
-        detail_rr = ""
-    detail = " ".join(f"{k}={v}" for k, v in sorted(servers.items())) or "no answer"
-    if result["errors"]:
-        detail += " errors=" + ",".join(f"{k}:{v}" for k, v in result["errors"].items())
-    detail += detail_rr
-    if missing:
-        detail += " missing=" + ",".join(missing)
-    if unexpected:
-        detail += " unexpected=" + ",".join(unexpected)
-    label = args.label or f"{args.host} -> {args.target}"
-    report.record(label, ok, detail)
-    print(json.dumps({**result, "ok": ok, "detail": detail}))
+    ok, detail, tally = checks.probe(args.host, args.target, args.count, args.expect, args.round_robin, args.peer)
+    report.record(args.label or f"{args.host} -> {args.target}", ok, detail)
+    print(json.dumps({**tally, "ok": ok, "detail": detail}))
     return 0 if ok else 1
+
+
+def _cmd_neigh(args) -> int:
+    ok, detail = checks.neigh(Path(args.state), args.host, args.address, args.interface, args.expect_host, args.forbid)
+    if args.label:
+        report.record(args.label, ok, detail)
+    print(json.dumps({"ok": ok, "detail": detail}))
+    return 0 if ok else 1
+
+
+def _cmd_verify(args) -> int:
+    return 0 if checks.verify(Path(args.spec), Path(args.state), args.results) else 1
 
 
 def _cmd_record(args) -> int:
@@ -157,8 +126,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--round-robin", action="store_true", help="also require the expected servers to answer in strict turn"
     )
+    p.add_argument("--peer", nargs="*", default=[], help="the client addresses the servers must have seen (HTTP)")
     p.add_argument("--label")
     p.set_defaults(func=_cmd_probe)
+
+    p = sub.add_parser("neigh", help="who answers ARP or neighbour solicitation for an address")
+    p.add_argument("host")
+    p.add_argument("address")
+    p.add_argument("--interface", default="eth0")
+    p.add_argument("--expect-host", help="the one lab host that may answer")
+    p.add_argument("--forbid", nargs="*", default=[], help="lab hosts that must not answer")
+    p.add_argument("--label")
+    p.set_defaults(func=_cmd_neigh)
+
+    p = sub.add_parser("verify", help="run and record every check of a spec file")
+    p.add_argument("spec")
+    p.add_argument("--results", help="results file (default: $LVS_LAB_RESULTS)")
+    p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("record", help="record the outcome of a check made elsewhere")
     p.add_argument("--label", required=True)

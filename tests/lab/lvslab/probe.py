@@ -15,38 +15,50 @@ def _host_port(target: str, default_port: int) -> tuple[str, int]:
     return parts.hostname, parts.port or default_port
 
 
-def once(target: str, timeout: float = 3.0) -> str:
-    """Send one request (a new connection each time) and return who answered."""
+def once(target: str, timeout: float = 3.0) -> tuple[str, str | None]:
+    """Send one request (a new connection each time): who answered, and (HTTP) whom it saw as the client."""
     if target.startswith("udp://"):
         host, port = _host_port(target, 53)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_DGRAM) as sock:
             sock.settimeout(timeout)
             sock.sendto(b"who\n", (host, port))
-            return sock.recv(2048).decode().strip()
+            return sock.recv(2048).decode().strip(), None
     host, port = _host_port(target, 80)
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         conn.request("GET", "/")
-        return conn.getresponse().read().decode().strip()
+        response = conn.getresponse()
+        return response.read().decode().strip(), response.getheader("X-Lab-Client")
     finally:
         conn.close()
 
 
 def tally(target: str, count: int) -> dict:
     seen: collections.Counter = collections.Counter()
+    peers: collections.Counter = collections.Counter()
     order = []
     errors = collections.Counter()
     for _dummy in range(count):
         try:
-            who = once(target)
+            who, peer = once(target)
         except OSError as exc:
             errors[type(exc).__name__] += 1
             order.append("!")
             continue
         seen[who] += 1
+        if peer:
+            # IPv4-mapped when the server's dual-stack socket took an IPv4 connection.
+            peers[peer.removeprefix("::ffff:")] += 1
         order.append(who)
-    return {"target": target, "count": count, "servers": dict(seen), "order": order, "errors": dict(errors)}
+    return {
+        "target": target,
+        "count": count,
+        "servers": dict(seen),
+        "peers": dict(peers),
+        "order": order,
+        "errors": dict(errors),
+    }
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Lab-Client", self.client_address[0])
+        # The address the request reached: tells apart the destinations of one host.
+        self.send_header("X-Lab-Local", self.connection.getsockname()[0].removeprefix("::ffff:"))
         self.end_headers()
         self.wfile.write(body)
 

@@ -209,6 +209,18 @@ def enter(state: Path, host: str) -> list[str]:
     return ["nsenter", f"--net=/run/netns/{host}", f"--mount={state / host / 'mnt'}", "--"]
 
 
+def mac_owners(state: Path = DEFAULT_STATE) -> dict[str, str]:
+    """{link-layer address: host} of every interface of the lab's hosts."""
+    hosts = json.loads((state / "topology.json").read_text())["hosts"]
+    owners = {}
+    for host in hosts:
+        for line in _run("ip", "-n", host, "-o", "link", "show").splitlines():
+            words = line.split()
+            if "link/ether" in words:
+                owners[words[words.index("link/ether") + 1]] = host
+    return owners
+
+
 def up(topo: Topology, state: Path = DEFAULT_STATE) -> dict:
     if (state / "topology.json").exists():
         raise LabError(f"a lab is already up in {state}: run 'down' first")

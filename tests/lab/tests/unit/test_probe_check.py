@@ -4,7 +4,7 @@ import subprocess
 import pytest
 
 import lvslab.__main__ as cli
-from lvslab import probe, report
+from lvslab import checks, probe, report
 
 
 @pytest.mark.parametrize(
@@ -28,15 +28,16 @@ def results(tmp_path, monkeypatch):
     return path
 
 
-def fake_probe(monkeypatch, servers, order, errors=None, returncode=0, stderr=""):
+def fake_probe(monkeypatch, servers, order, errors=None, returncode=0, stderr="", peers=None):
     calls = []
 
     def run(argv, **kwargs):
         calls.append(argv)
         out = {"target": argv[-2], "count": int(argv[-1]), "servers": servers, "order": order, "errors": errors or {}}
+        out["peers"] = peers or {}
         return subprocess.CompletedProcess(argv, returncode, stdout=json.dumps(out), stderr=stderr)
 
-    monkeypatch.setattr(cli.subprocess, "run", run)
+    monkeypatch.setattr(checks.subprocess, "run", run)
     return calls
 
 
@@ -119,5 +120,12 @@ def test_record_and_report_commands(tmp_path, capsys):
 def test_round_robin_needs_the_servers_that_take_turns(monkeypatch, results, capsys):
     fake_probe(monkeypatch, {"rs1": 4}, ["rs1"] * 4)
     assert cli.main(["probe", "client1", "http://x/", "--round-robin"]) == 2
-    assert "--round-robin needs" in capsys.readouterr().err
+    assert "round robin needs the servers" in capsys.readouterr().err
     assert not results.exists()
+
+
+def test_the_clients_the_servers_saw_must_be_the_expected_ones(monkeypatch, results):
+    fake_probe(monkeypatch, {"rs1": 2, "rs2": 2}, ["rs1", "rs2"] * 2, peers={"192.0.2.1": 4})
+    assert probe_main("--peer", "203.0.113.10") == 1
+    assert report.read(results)[0]["detail"].endswith("servers saw 192.0.2.1")
+    assert probe_main("--peer", "192.0.2.1") == 0

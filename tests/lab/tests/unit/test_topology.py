@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from lvslab import topology
 from lvslab.kernel import LabError
@@ -287,3 +288,21 @@ def test_wrong_shapes_are_named_not_crashes(data, field):
 def test_a_boolean_is_not_a_port():
     with pytest.raises(LabError, match=r"serve\[0\]\.port"):
         topology.parse({"hosts": {"a": {"serve": [{"port": True}]}}})
+
+
+def test_load_every_mode_topology_and_its_checks(tmp_path):
+    topo = topology.load(TOPOLOGIES / "modes.yml")
+    inventory = topology.inventory(topo, tmp_path)["all"]
+    groups = {g: list(v["hosts"]) for g, v in inventory["children"].items()}
+    assert groups["real_servers"] == ["nat1", "nat2", "rs1", "rs2"]
+    assert groups["directors"] == ["director1"]
+    assert inventory["hosts"]["nat1"]["real_server_nat_gateway"] == {"ipv4": "192.0.2.1", "ipv6": "2001:db8:2::1"}
+    assert {s["mode"] for s in inventory["vars"]["lvs_virtual_services"]} == {"nat", "dr", "tun", "fullnat"}
+    # Every host a check names exists in the topology.
+    checks = yaml.safe_load((TOPOLOGIES / "modes.checks.yml").read_text())["checks"]
+    named = {c.get("from") for c in checks} | {c.get("expect") for c in checks if isinstance(c.get("expect"), str)}
+    for check in checks:
+        named |= set(check.get("hosts", ())) | set(check.get("forbid", ())) | set(check.get("only", ()))
+        if isinstance(check.get("expect"), list):
+            named |= set(check["expect"])
+    assert named - {None} <= set(topo.hosts)

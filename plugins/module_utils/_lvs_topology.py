@@ -1,0 +1,287 @@
+# Copyright (c) 2026 lvs.ipvs developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The roles' data model: virtual services with their mode and real servers, and each host's plan.
+
+One list, lvs_virtual_services, describes a topology. director_plan() turns
+it into what a director needs (the IPVS table, VIPs, firewall marks, SNAT for
+Full NAT, kernel modules, sysctls); real_server_plan() into what one real
+server needs for each mode. Validation goes through the desired-state model,
+so a bad entry is named by its path (lvs_virtual_services[2].real_servers[0].port)
+and refused before any host is touched.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import (
+    MISSING,
+    ValidationError,
+    normalize_service,
+)
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
+    address_family,
+    family_name,
+    normalize_address,
+)
+
+MODES = ("nat", "dr", "tun", "fullnat")
+FORWARD = {"nat": "masq", "fullnat": "masq", "dr": "droute", "tun": "tunnel"}
+_SERVICE_KEYS = (
+    "name",
+    "mode",
+    "address",
+    "protocol",
+    "port",
+    "fwmark",
+    "family",
+    "ports",
+    "scheduler",
+    "flags",
+    "timeout",
+    "netmask",
+    "pe_name",
+    "tunnel",
+    "real_servers",
+    "directors",
+)
+_REAL_SERVER_KEYS = ("host", "address", "port", "weight", "u_threshold", "l_threshold")
+# Kernel settings of a director, whatever its modes; why each: docs/director.md.
+DIRECTOR_SYSCTLS = {
+    # A connection to a removed real server is dropped at its next packet
+    # instead of hanging until its timeout: clients reconnect at once.
+    "net.ipv4.vs.expire_nodest_conn": 1,
+    # A quiesced (weight 0) server's persistence templates expire, so that
+    # draining ends even for persistent clients.
+    "net.ipv4.vs.expire_quiescent_template": 1,
+    # A reused source port opens a new connection, rescheduled, rather than
+    # following the old one to a server that may be draining.
+    "net.ipv4.vs.conn_reuse_mode": 1,
+}
+
+
+def _given(raw, key):
+    return raw.get(key) is not None
+
+
+def _check_keys(raw, path, allowed):
+    if not isinstance(raw, dict):
+        raise ValidationError(path, raw, "must be a mapping")
+    for key in sorted(raw, key=str):
+        if key not in allowed:
+            raise ValidationError(path, key, f"unknown key; valid keys are {', '.join(allowed)}")
+
+
+def _ports(raw, path):
+    ports = raw.get("ports") or []
+    if not isinstance(ports, list) or not ports:
+        raise ValidationError(f"{path}.ports", raw.get("ports", MISSING), "a fwmark service needs the ports it marks")
+    for index, port in enumerate(ports):
+        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+            raise ValidationError(f"{path}.ports[{index}]", port, "must be a port number 1-65535")
+    return sorted(set(ports))
+
+
+def normalize_virtual_service(raw, path):
+    """One lvs_virtual_services entry, checked, with its IPVS service (normalize_service()) under "ipvs"."""
+    _check_keys(raw, path, _SERVICE_KEYS)
+    if not _given(raw, "name") or not isinstance(raw["name"], str):
+        raise ValidationError(f"{path}.name", raw.get("name", MISSING), "every virtual service needs a name")
+    mode = raw.get("mode")
+    if mode not in MODES:
+        raise ValidationError(f"{path}.mode", raw.get("mode", MISSING), f"must be one of {', '.join(MODES)}")
+    fwmark = raw.get("fwmark")
+    if fwmark and not _given(raw, "address"):
+        raise ValidationError(f"{path}.address", MISSING, "a fwmark service needs the VIP whose packets it marks")
+    servers = raw.get("real_servers") or []
+    if not isinstance(servers, list):
+        raise ValidationError(f"{path}.real_servers", servers, "must be a list")
+    destinations = []
+    for index, server in enumerate(servers):
+        where = f"{path}.real_servers[{index}]"
+        _check_keys(server, where, _REAL_SERVER_KEYS)
+        if not _given(server, "host"):
+            raise ValidationError(f"{where}.host", MISSING, "names the inventory host of the real server")
+        dest = {
+            key: server[key]
+            for key in ("address", "port", "weight", "u_threshold", "l_threshold")
+            if _given(server, key)
+        }
+        dest["forward"] = FORWARD[mode]
+        if mode == "tun" and _given(raw, "tunnel"):
+            dest["tunnel"] = raw["tunnel"]
+        destinations.append(dest)
+    if _given(raw, "tunnel") and mode != "tun":
+        raise ValidationError(f"{path}.tunnel", raw["tunnel"], f"tunnel settings are for mode tun, not {mode}")
+    ipvs = {key: raw[key] for key in ("scheduler", "flags", "timeout", "netmask", "pe_name") if _given(raw, key)}
+    if fwmark:
+        ipvs.update(fwmark=fwmark, family=raw.get("family"))
+    else:
+        ipvs.update({key: raw[key] for key in ("address", "protocol", "port", "family") if _given(raw, key)})
+    try:
+        service = normalize_service(dict(ipvs, destinations=destinations), path)
+    except ValidationError as exc:
+        # The model names destinations; the user wrote real_servers.
+        raise ValidationError(exc.path.replace(".destinations[", ".real_servers["), exc.value, exc.reason) from None
+    entry = {
+        "name": raw["name"],
+        "mode": mode,
+        "address": service["address"] or str(raw["address"]),
+        "family": service["family"],
+        "protocol": raw.get("protocol") or "tcp",
+        "ports": _ports(raw, path) if fwmark else [service["port"]],
+        "fwmark": service["fwmark"],
+        "tunnel": (service["destinations"][0]["tunnel"] if service["destinations"] else None)
+        if mode == "tun"
+        else None,
+        "hosts": [server["host"] for server in servers],
+        "directors": raw.get("directors"),
+        "ipvs": service,
+    }
+    if fwmark:
+        entry["address"] = _vip(raw["address"], f"{path}.address", service["family"])
+    return entry
+
+
+def _vip(address, path, family):
+    try:
+        text = normalize_address(str(address))
+    except ValueError:
+        raise ValidationError(path, address, "is not an IPv4 or IPv6 address") from None
+    if family_name(address_family(text)) != family:
+        raise ValidationError(path, address, f"is not an {family} address, as the service's family is")
+    return text
+
+
+def normalize_virtual_services(services, path="lvs_virtual_services"):
+    if not isinstance(services, list):
+        raise ValidationError(path, services, "must be a list of virtual services")
+    entries = [normalize_virtual_service(raw, f"{path}[{index}]") for index, raw in enumerate(services)]
+    seen = {}
+    for index, entry in enumerate(entries):
+        if entry["name"] in seen:
+            raise ValidationError(
+                f"{path}[{index}].name", entry["name"], f"is also the name of {path}[{seen[entry['name']]}]"
+            )
+        seen[entry["name"]] = index
+    return entries
+
+
+def _compact(value):
+    """value without its None entries: what a module's argument spec takes as "not given"."""
+    if isinstance(value, dict):
+        return {key: _compact(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_compact(item) for item in value]
+    return value
+
+
+def _prefix(family):
+    return 32 if family == "ipv4" else 128
+
+
+def director_plan(services, host=None):
+    """What a director needs for the services it serves (all, or those that list host in directors)."""
+    entries = [
+        e for e in normalize_virtual_services(services) if host is None or not e["directors"] or host in e["directors"]
+    ]
+    ipvs, vips, marks, snat = [], [], [], []
+    modules = ["ip_vs"]
+    for entry in entries:
+        service = _compact(entry["ipvs"])
+        service.pop("destinations_mode", None)
+        for dest in service["destinations"]:
+            dest.pop("family", None)  # implied by the address
+        ipvs.append(service)
+        vip = {"address": entry["address"], "prefix": _prefix(entry["family"]), "family": entry["family"]}
+        if vip not in vips:
+            vips.append(vip)
+        for module in (
+            f"ip_vs_{service['scheduler']}",
+            f"ip_vs_pe_{service['pe_name']}" if service.get("pe_name") else None,
+        ):
+            if module and module != "ip_vs_none" and module not in modules:
+                modules.append(module)
+        if entry["fwmark"]:
+            marks.append({key: entry[key] for key in ("fwmark", "family", "address", "protocol", "ports")})
+        if entry["mode"] == "fullnat":
+            for dest in service["destinations"]:
+                snat.append(
+                    {
+                        "family": entry["family"],
+                        "protocol": entry["protocol"],
+                        "address": dest["address"],
+                        "ports": [dest["port"]] if dest.get("port") else entry["ports"],
+                    }
+                )
+    modes = sorted({entry["mode"] for entry in entries})
+    families = {entry["family"] for entry in entries if entry["mode"] in ("nat", "fullnat")}
+    sysctls = dict(DIRECTOR_SYSCTLS)
+    if "ipv4" in families:
+        sysctls["net.ipv4.ip_forward"] = 1
+    if "ipv6" in families:
+        sysctls["net.ipv6.conf.all.forwarding"] = 1
+    if "fullnat" in modes:
+        # IPVS connections go through conntrack, so that the SNAT rules apply to them.
+        sysctls["net.ipv4.vs.conntrack"] = 1
+    return {
+        "services": ipvs,
+        "vips": vips,
+        "marks": marks,
+        "snat": snat,
+        "modules": modules,
+        "sysctls": sysctls,
+        "modes": modes,
+        "addresses": sorted({entry["address"] for entry in entries if not entry["fwmark"]}),
+        "fwmarks": sorted({entry["fwmark"] for entry in entries if entry["fwmark"]}),
+    }
+
+
+def real_server_plan(services, host):
+    """What real server host needs: its VIPs per mode, and which modes it serves."""
+    vips, modes, tunnels, fou_ports = [], set(), set(), set()
+    for entry in normalize_virtual_services(services):
+        if host not in entry["hosts"]:
+            continue
+        modes.add(entry["mode"])
+        if entry["mode"] in ("dr", "tun"):
+            device = "lo"
+            if entry["mode"] == "tun":
+                tunnel = entry["tunnel"] or {}
+                kind = tunnel.get("type") or "ipip"
+                device = {"ipip": "tunl0", "gue": "tunl0", "gre": "gre0"}[kind]
+                if kind == "gue":
+                    # GUE is IPIP inside UDP: a fou port hands it to tunl0.
+                    fou_ports.add(tunnel["port"])
+                if entry["family"] == "ipv6":
+                    device = "ip6tnl0"
+                tunnels.add(device)
+            vip = {
+                "address": entry["address"],
+                "prefix": _prefix(entry["family"]),
+                "family": entry["family"],
+                "device": device,
+            }
+            if vip not in vips:
+                vips.append(vip)
+    sysctls = {}
+    if modes & {"dr", "tun"}:
+        # Only the director may answer ARP for a VIP: reply only for addresses
+        # of the receiving interface, and never announce a VIP as a source.
+        sysctls.update({"net.ipv4.conf.all.arp_ignore": 1, "net.ipv4.conf.all.arp_announce": 2})
+    for device in sorted(tunnels):
+        if device != "ip6tnl0":
+            # Decapsulated packets arrive on the tunnel with the client's
+            # address, whose route leads out another interface.
+            sysctls[f"net.ipv4.conf.{device}.rp_filter"] = 0
+            sysctls["net.ipv4.conf.all.rp_filter"] = 0
+    modules = {{"tunl0": "ipip", "gre0": "ip_gre", "ip6tnl0": "ip6_tunnel"}[d] for d in tunnels}
+    if fou_ports:
+        modules.add("fou")
+    return {
+        "modes": sorted(modes),
+        "vips": vips,
+        "tunnels": sorted(tunnels),
+        "fou_ports": sorted(fou_ports),
+        "sysctls": sysctls,
+        "modules": sorted(modules),
+    }

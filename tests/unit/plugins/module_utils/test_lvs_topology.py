@@ -1,0 +1,124 @@
+# Copyright (c) 2026 lvs.ipvs developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The roles' data model: each host's plan from lvs_virtual_services, and the errors for bad entries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import ValidationError
+from ansible_collections.lvs.ipvs.plugins.module_utils._lvs_topology import director_plan, real_server_plan
+
+WEB = {"name": "web", "address": "203.0.113.100", "port": 80, "scheduler": "rr"}
+
+
+def service(mode, *hosts, **extra):
+    servers = [{"host": host, "address": f"192.0.2.{11 + i}"} for i, host in enumerate(hosts)]
+    return {**WEB, "name": f"web-{mode}", "mode": mode, "real_servers": servers, **extra}
+
+
+def test_each_mode_forwards_its_own_way():
+    forwards = {
+        mode: [d["forward"] for d in director_plan([service(mode, "rs1")])["services"][0]["destinations"]]
+        for mode in ("nat", "dr", "tun", "fullnat")
+    }
+    assert forwards == {"nat": ["masq"], "dr": ["droute"], "tun": ["tunnel"], "fullnat": ["masq"]}
+
+
+def test_director_plan_has_vips_modules_sysctls_and_full_nat_snat():
+    plan = director_plan(
+        [
+            service("fullnat", "rs1", "rs2"),
+            {**service("dr", "rs3"), "name": "dns", "protocol": "udp", "port": 53, "scheduler": "sh"},
+            {**service("nat", "rs4"), "name": "mark", "port": None, "fwmark": 7, "ports": [443, 80]},
+        ]
+    )
+    assert plan["vips"] == [{"address": "203.0.113.100", "prefix": 32, "family": "ipv4"}]
+    assert plan["modules"] == ["ip_vs", "ip_vs_rr", "ip_vs_sh"]
+    assert plan["sysctls"]["net.ipv4.vs.conntrack"] == 1 and plan["sysctls"]["net.ipv4.ip_forward"] == 1
+    assert plan["sysctls"]["net.ipv4.vs.expire_quiescent_template"] == 1
+    assert plan["snat"] == [
+        {"family": "ipv4", "protocol": "tcp", "address": "192.0.2.11", "ports": [80]},
+        {"family": "ipv4", "protocol": "tcp", "address": "192.0.2.12", "ports": [80]},
+    ]
+    assert plan["marks"] == [
+        {"fwmark": 7, "family": "ipv4", "address": "203.0.113.100", "protocol": "tcp", "ports": [80, 443]}
+    ]
+    assert (plan["addresses"], plan["fwmarks"]) == (["203.0.113.100"], [7])
+
+
+def test_a_director_serves_only_the_services_that_name_it():
+    services = [service("nat", "rs1", directors=["d1"]), {**service("nat", "rs1"), "name": "all", "port": 81}]
+    assert [s["port"] for s in director_plan(services, "d2")["services"]] == [81]
+    assert len(director_plan(services, "d1")["services"]) == 2
+
+
+def test_real_server_plan_per_mode():
+    services = [
+        service("dr", "rs1"),
+        {**service("tun", "rs1"), "name": "tun", "address": "203.0.113.102"},
+        {**service("tun", "rs1"), "name": "gue", "address": "203.0.113.103", "tunnel": {"type": "gue", "port": 6080}},
+        {**service("nat", "rs2")},
+    ]
+    plan = real_server_plan(services, "rs1")
+    assert plan["modes"] == ["dr", "tun"]
+    assert [(v["address"], v["device"]) for v in plan["vips"]] == [
+        ("203.0.113.100", "lo"),
+        ("203.0.113.102", "tunl0"),
+        ("203.0.113.103", "tunl0"),
+    ]
+    assert plan["sysctls"] == {
+        "net.ipv4.conf.all.arp_ignore": 1,
+        "net.ipv4.conf.all.arp_announce": 2,
+        "net.ipv4.conf.all.rp_filter": 0,
+        "net.ipv4.conf.tunl0.rp_filter": 0,
+    }
+    assert (plan["modules"], plan["fou_ports"]) == (["fou", "ipip"], [6080])
+    assert real_server_plan(services, "rs2") == {
+        "modes": ["nat"],
+        "vips": [],
+        "tunnels": [],
+        "fou_ports": [],
+        "sysctls": {},
+        "modules": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"mode": "bridge"}, "lvs_virtual_services[0].mode: 'bridge': must be one of nat, dr, tun, fullnat"),
+        (
+            {"mode": "dr", "real_servers": [{"host": "rs1", "address": "192.0.2.11", "port": 8080}]},
+            "lvs_virtual_services[0].real_servers[0].port: 8080: differs from the service port 80",
+        ),
+        ({"mode": "nat", "tunnel": {"type": "gre"}}, "lvs_virtual_services[0].tunnel"),
+        (
+            {"mode": "nat", "real_servers": [{"address": "192.0.2.11"}]},
+            "lvs_virtual_services[0].real_servers[0].host: names the inventory host",
+        ),
+        ({"mode": "nat", "port": None, "fwmark": 3}, "lvs_virtual_services[0].ports: a fwmark service needs"),
+        ({"mode": "nat", "scheduler": "fastest"}, "lvs_virtual_services[0].scheduler: 'fastest': unknown scheduler"),
+    ],
+)
+def test_bad_entries_are_named(entry, message):
+    with pytest.raises(ValidationError) as caught:
+        director_plan([{**WEB, **entry}])
+    assert str(caught.value).startswith(message)
+
+
+def test_names_are_unique():
+    with pytest.raises(ValidationError, match=r"lvs_virtual_services\[1\].name: 'web-nat': is also the name of"):
+        director_plan([service("nat", "rs1"), {**service("nat", "rs1"), "port": 81}])
+
+
+def test_the_lab_topology_of_every_mode_is_a_valid_model():
+    path = Path(__file__).resolve().parents[4] / "tests" / "lab" / "topologies" / "modes.yml"
+    services = yaml.safe_load(path.read_text())["vars"]["lvs_virtual_services"]
+    plan = director_plan(services)
+    assert plan["modes"] == ["dr", "fullnat", "nat", "tun"]
+    assert real_server_plan(services, "tun1")["vips"][0]["device"] == "tunl0"
