@@ -16,8 +16,10 @@ from __future__ import annotations
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import (
     MISSING,
     ValidationError,
+    _given,
     normalize_service,
 )
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import _check_mapping as _check_keys
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
     address_family,
     family_name,
@@ -59,18 +61,6 @@ DIRECTOR_SYSCTLS = {
 }
 
 
-def _given(raw, key):
-    return raw.get(key) is not None
-
-
-def _check_keys(raw, path, allowed):
-    if not isinstance(raw, dict):
-        raise ValidationError(path, raw, "must be a mapping")
-    for key in sorted(raw, key=str):
-        if key not in allowed:
-            raise ValidationError(path, key, f"unknown key; valid keys are {', '.join(allowed)}")
-
-
 def _ports(raw, path):
     ports = raw.get("ports") or []
     if not isinstance(ports, list) or not ports:
@@ -92,6 +82,8 @@ def normalize_virtual_service(raw, path):
     fwmark = raw.get("fwmark")
     if fwmark and not _given(raw, "address"):
         raise ValidationError(f"{path}.address", MISSING, "a fwmark service needs the VIP whose packets it marks")
+    if fwmark and _given(raw, "port"):
+        raise ValidationError(f"{path}.port", raw["port"], "a fwmark service takes the ports it groups in ports")
     servers = raw.get("real_servers") or []
     if not isinstance(servers, list):
         raise ValidationError(f"{path}.real_servers", servers, "must be a list")

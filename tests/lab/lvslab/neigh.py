@@ -30,7 +30,9 @@ def _mac_of(interface: str) -> bytes:
 
 
 def _ipv4_of(interface: str) -> bytes:
-    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "dev", interface], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["ip", "-4", "-o", "addr", "show", "dev", interface], capture_output=True, text=True, check=True
+    ).stdout
     return ipaddress.IPv4Address(out.split()[3].split("/")[0]).packed
 
 

@@ -17,7 +17,7 @@ import pytest
 from conftest import nat_director, sh
 
 VIP = "203.0.113.100"
-DESTS = ["192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14"]
+DESTS = ("192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14")
 SOURCES = [f"203.0.113.{50 + i}" for i in range(32)]
 
 # Runs in client1: one request per [source, count] pair, in order; prints the destinations.

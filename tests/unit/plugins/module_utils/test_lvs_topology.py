@@ -102,6 +102,7 @@ def test_real_server_plan_per_mode():
             "lvs_virtual_services[0].real_servers[0].host: names the inventory host",
         ),
         ({"mode": "nat", "port": None, "fwmark": 3}, "lvs_virtual_services[0].ports: a fwmark service needs"),
+        ({"mode": "nat", "fwmark": 3, "ports": [80]}, "lvs_virtual_services[0].port: 80: a fwmark service takes"),
         ({"mode": "nat", "scheduler": "fastest"}, "lvs_virtual_services[0].scheduler: 'fastest': unknown scheduler"),
     ],
 )
@@ -121,4 +122,11 @@ def test_the_lab_topology_of_every_mode_is_a_valid_model():
     services = yaml.safe_load(path.read_text())["vars"]["lvs_virtual_services"]
     plan = director_plan(services)
     assert plan["modes"] == ["dr", "fullnat", "nat", "tun"]
-    assert real_server_plan(services, "tun1")["vips"][0]["device"] == "tunl0"
+    rs1 = real_server_plan(services, "rs1")
+    assert rs1["modes"] == ["dr", "fullnat", "tun"]
+    assert {(vip["address"], vip["device"]) for vip in rs1["vips"]} == {
+        ("203.0.113.101", "lo"),
+        ("2001:db8:113::101", "lo"),
+        ("203.0.113.102", "tunl0"),
+    }
+    assert real_server_plan(services, "nat1")["vips"] == []
