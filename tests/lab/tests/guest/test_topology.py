@@ -44,14 +44,15 @@ def test_real_servers_answer_with_their_name_over_ipv4_and_ipv6(nat_lab):
             "python3",
             "-c",
             "import sys; sys.path.insert(0, sys.argv[1]); from lvslab import probe;"
-            "print(probe.once('http://192.0.2.11/'), probe.once('http://[2001:db8:2::12]/'))",
+            "print(*probe.once('http://192.0.2.11/'), *probe.once('http://[2001:db8:2::12]/'))",
             str(Path(probe.__file__).parents[1]),
         ],
         capture_output=True,
         text=True,
         check=True,
     )
-    assert out.stdout.split() == ["rs1", "rs2"]
+    # Each answers with its name and the client address it saw (IPv4-mapped on its dual-stack socket).
+    assert out.stdout.split() == ["rs1", "::ffff:192.0.2.1", "rs2", "2001:db8:2::1"]
 
 
 def test_lvs_nat_through_a_vip_alternates_between_real_servers(nat_lab):
@@ -156,3 +157,28 @@ def test_a_router_joins_two_networks_for_tcp_and_udp_over_both_families(tmp_path
         assert all(answer == (0, {"server2": 2}) for answer in answers.values()), answers
     finally:
         topology.down(state)
+
+
+def who_answers(host: str, address: str, interface: str, *forbid: str) -> tuple[str, int]:
+    """`lvslab neigh`'s detail and exit status."""
+    out = subprocess.run(
+        ["lvslab", "neigh", host, address, "--interface", interface, "--forbid", *forbid],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return json.loads(out.stdout)["detail"], out.returncode
+
+
+def test_neigh_tells_who_answers_arp_for_an_address_on_loopback(nat_lab):
+    # What the DR checks rest on: with arp_ignore=0 a host answers ARP for an
+    # address it holds on lo; with arp_ignore=1 it does not.
+    sh("rs1", "ip addr replace 203.0.113.77/32 dev lo && sysctl -qw net.ipv4.conf.all.arp_ignore=0")
+    try:
+        answered = who_answers("director1", "203.0.113.77", "eth1", "rs1")
+        assert answered == ("asked from director1 eth1: answered by rs1", 1)
+        sh("rs1", "sysctl -qw net.ipv4.conf.all.arp_ignore=1")
+        answered = who_answers("director1", "203.0.113.77", "eth1", "rs1")
+        assert answered == ("asked from director1 eth1: answered by nobody", 0)
+    finally:
+        sh("rs1", "ip addr del 203.0.113.77/32 dev lo; sysctl -qw net.ipv4.conf.all.arp_ignore=0", check=False)
