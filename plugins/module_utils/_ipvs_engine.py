@@ -38,8 +38,7 @@ class ApplyError(Exception):
 def read_table(client, stats=True):
     """Every service with its destinations, as the kernel reports them, in its dump order."""
     services = []
-    for service in client.services():
-        dests = client.destinations(service)
+    for service, dests in read_services(client):
         if not stats:
             service.pop("stats", None)
             for dest in dests:

@@ -16,15 +16,12 @@ from __future__ import annotations
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import (
     MISSING,
     ValidationError,
+    _address,
+    _family_of,
     _given,
     normalize_service,
 )
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import _check_mapping as _check_keys
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
-    address_family,
-    family_name,
-    normalize_address,
-)
 
 MODES = ("nat", "dr", "tun", "fullnat")
 FORWARD = {"nat": "masq", "fullnat": "masq", "dr": "droute", "tun": "tunnel"}
@@ -135,11 +132,8 @@ def normalize_virtual_service(raw, path):
 
 
 def _vip(address, path, family):
-    try:
-        text = normalize_address(str(address))
-    except ValueError:
-        raise ValidationError(path, address, "is not an IPv4 or IPv6 address") from None
-    if family_name(address_family(text)) != family:
+    text = _address(address, path)
+    if _family_of(text) != family:
         raise ValidationError(path, address, f"is not an {family} address, as the service's family is")
     return text
 
