@@ -7,7 +7,7 @@
 #   units    ansible-test units (the collection's plugins)
 #   unit     pytest of the lab tool's logic
 #   lab      in a kernel with IPVS: the guest test suite and the Molecule
-#            scenarios (two guests side by side), then the runner's own tests
+#            scenarios (two guests at a time), then the runner's own tests
 #   bench    the IPVS table benchmark in one guest of its own; prints its
 #            table, fails only if a table read back wrong
 # Usage: scripts/test.sh [TIER...]     (default: all tiers, in that order)
@@ -118,34 +118,50 @@ tier_unit() {
     junit "$LOGS/unit.xml" >&3
 }
 
+# molecule_lane LOG SCENARIO...: each scenario in a guest of its own, one
+# after the other; "rc=N SCENARIO" lines in LOG tell how each ended.
+molecule_lane() {
+    local log=$1 scenario
+    shift
+    for scenario in "$@"; do
+        echo "--- molecule test -s $scenario"
+        lvslab run --timeout 1500 -- molecule test -s "$scenario"
+        echo "rc=$? $scenario"
+    done >>"$log" 2>&1
+}
+
 tier_lab() {
-    # Two guests side by side: the kernel-facing suite in one pytest process,
-    # the Molecule scenarios in the other.
-    local guest_dir scenario scenarios=() mol_passed=0 mol_failed=0
+    # Two guests at a time. Lane one: the kernel-facing suite in one pytest
+    # process, then half of the per-mode scenarios; lane two: the every-mode
+    # scenario, then the other half.
+    local guest_dir scenario lane_one=() lane_two=(modes) mol_passed=0 mol_failed=0 i=0
     guest_dir=$ROOT/.lab/runs/test-guest-$(date +%Y%m%d-%H%M%S)
     for scenario in extensions/molecule/*/molecule.yml; do
-        scenarios+=("$(basename "$(dirname "$scenario")")")
+        scenario=$(basename "$(dirname "$scenario")")
+        [ "$scenario" = modes ] && continue
+        if ((i++ % 2)); then lane_two+=("$scenario"); else lane_one+=("$scenario"); fi
     done
-    lvslab run --run-dir "$guest_dir" --timeout 1500 -- python3 -m pytest -p no:cacheprovider -v \
-        tests/lab/tests/guest --junitxml "$guest_dir/junit.xml" >"$LOGS/lab-guest.log" 2>&1 &
-    local guest_pid=$!
+    : >"$LOGS/lab-molecule-1.log"
+    : >"$LOGS/lab-molecule-2.log"
     {
-        for scenario in "${scenarios[@]}"; do
-            echo "--- molecule test -s $scenario"
-            lvslab run --timeout 1500 -- molecule test -s "$scenario"
-            echo "rc=$? $scenario"
-        done
-    } >"$LOGS/lab-molecule.log" 2>&1
-    wait "$guest_pid" || tail -n 40 "$LOGS/lab-guest.log" | sed 's/^/    | /'
-    for scenario in "${scenarios[@]}"; do
-        if grep -q "^rc=0 $scenario\$" "$LOGS/lab-molecule.log"; then
+        lvslab run --run-dir "$guest_dir" --timeout 1500 -- python3 -m pytest -p no:cacheprovider -v \
+            tests/lab/tests/guest --junitxml "$guest_dir/junit.xml" >"$LOGS/lab-guest.log" 2>&1 ||
+            tail -n 40 "$LOGS/lab-guest.log" | sed 's/^/    | /'
+        molecule_lane "$LOGS/lab-molecule-1.log" "${lane_one[@]}"
+    } &
+    local lane_one_pid=$!
+    molecule_lane "$LOGS/lab-molecule-2.log" "${lane_two[@]}"
+    wait "$lane_one_pid"
+    for scenario in "${lane_one[@]}" "${lane_two[@]}"; do
+        if grep -qh "^rc=0 $scenario\$" "$LOGS"/lab-molecule-*.log; then
             mol_passed=$((mol_passed + 1))
         else
             mol_failed=$((mol_failed + 1))
-            echo "    FAILED: molecule scenario $scenario"
+            echo "    FAILED: molecule scenario $scenario (log: $(grep -l -- "-s $scenario\$" "$LOGS"/lab-molecule-*.log))"
+            awk -v s="--- molecule test -s $scenario" '$0 == s {on=1} on' "$LOGS"/lab-molecule-*.log |
+                grep -E 'fatal:|FAILED|FAIL |ERROR|CRITICAL' | head -n 20 | sed 's/^/    | /'
         fi
     done
-    [ "$mol_failed" -eq 0 ] || tail -n 60 "$LOGS/lab-molecule.log" | sed 's/^/    | /'
     # The runner's own tests boot guests of their own, so they come after.
     python3 -m pytest -p no:cacheprovider -q tests/lab/tests/runner --junitxml "$LOGS/lab-runner.xml" \
         >"$LOGS/lab-runner.log" 2>&1 || tail -n 40 "$LOGS/lab-runner.log" | sed 's/^/    | /'

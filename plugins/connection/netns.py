@@ -17,8 +17,8 @@ description:
   - Without O(mount_namespace), the command runs through C(ip netns exec), which gives it a private
     C(/sys) for the namespace and binds the files under C(/etc/netns/NAME/) over C(/etc).
   - With O(mount_namespace), the command also enters that mount namespace, in which the lab has
-    mounted the namespace's own C(/sys) and private C(/etc), C(/var/lib) and C(/run); files written
-    by one host are then invisible to the others.
+    mounted the namespace's own C(/sys) and private C(/etc), C(/var/lib), C(/usr/local) and
+    C(/run); files written by one host are then invisible to the others.
 author: lvs.ipvs developers (@lvs-ipvs)
 options:
   netns:

@@ -45,6 +45,10 @@ def _cmd_run(args) -> int:
 
 def _cmd_up(args) -> int:
     topo = topology.load(Path(args.topology))
+    for name in args.containers:
+        if name not in topo.hosts:
+            raise kernel.LabError(f"up: --containers: {name!r}: no such host in {args.topology}")
+        topo.hosts[name].container = True
     topology.up(topo, Path(args.state))
     print(Path(args.state) / "inventory.yml")
     return 0
@@ -108,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("up", help="build a topology")
     p.add_argument("topology")
+    p.add_argument(
+        "--containers",
+        nargs="*",
+        default=[],
+        metavar="HOST",
+        help="run these hosts as podman containers (own root file system) in their namespaces",
+    )
     p.set_defaults(func=_cmd_up)
 
     p = sub.add_parser("down", help="remove the topology")

@@ -4,8 +4,16 @@ A topology is data (YAML): networks with IPv4/IPv6 subnets, and hosts with
 interfaces on those networks, routes, sysctls, inventory groups and the
 services they serve. ``load`` validates it; ``up`` and ``down`` build and
 remove it. Each host also gets a persistent mount namespace in which
-``/etc`` and ``/var/lib`` are overlays and ``/run`` is a tmpfs, so roles that
-write files work unchanged and hosts never see each other's files.
+``/etc``, ``/var/lib`` and ``/usr/local`` are overlays and ``/run`` is a
+tmpfs, so roles that write files work unchanged and hosts never see each
+other's files.
+
+A host marked ``container: true`` is a podman container instead, joined to
+its network namespace: it has a root file system of its own (a copy of
+``/etc``, empty ``/var``, ``/root``, ``/usr/local``, ``/run`` and ``/tmp``;
+the rest of ``/usr`` and the Python that runs Ansible's modules are
+bind-mounted read-only) and is reached with the ``containers.podman.podman``
+connection, the way Molecule's podman driver reaches its instances.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from .kernel import LabError
 
 DEFAULT_STATE = Path("/run/lvslab")
 NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,14}")
-PRIVATE_DIRS = ("etc", "var/lib")
+PRIVATE_DIRS = ("etc", "var/lib", "usr/local")
 
 
 @dataclass
@@ -48,6 +56,7 @@ class Host:
     sysctl: dict[str, str] = field(default_factory=dict)
     serve: list[dict] = field(default_factory=list)
     vars: dict = field(default_factory=dict)
+    container: bool = False
 
 
 @dataclass
@@ -109,7 +118,7 @@ def parse(data: dict) -> Topology:
         spec = spec or {}
         if not isinstance(spec, dict):
             _fail(where, spec, "must be a mapping")
-        unknown = set(spec) - {"groups", "interfaces", "routes", "sysctl", "serve", "vars"}
+        unknown = set(spec) - {"groups", "interfaces", "routes", "sysctl", "serve", "vars", "container"}
         if unknown:
             _fail(where, sorted(unknown)[0], "unknown key")
         host = Host(
@@ -119,7 +128,10 @@ def parse(data: dict) -> Topology:
             sysctl={str(k): str(v) for k, v in (spec.get("sysctl") or {}).items()},
             serve=list(spec.get("serve") or []),
             vars=dict(spec.get("vars") or {}),
+            container=spec.get("container", False),
         )
+        if not isinstance(host.container, bool):
+            _fail(f"{where}.container", host.container, "must be true or false")
         for i, iface in enumerate(spec.get("interfaces") or []):
             iwhere = f"{where}.interfaces[{i}]"
             if not isinstance(iface, dict):
@@ -172,10 +184,20 @@ def inventory(topo: Topology, state: Path, python: str = sys.executable) -> dict
             }
             for i, iface in enumerate(host.interfaces)
         }
+        if host.container:
+            reach = {
+                "ansible_connection": "containers.podman.podman",
+                "ansible_host": host.name,
+                "ansible_podman_extra_args": " ".join(podman_args(state)),
+            }
+        else:
+            reach = {
+                "ansible_connection": "lvs.ipvs.netns",
+                "ansible_host": host.name,
+                "ansible_netns_mount_namespace": str(state / host.name / "mnt"),
+            }
         hostvars[host.name] = {
-            "ansible_connection": "lvs.ipvs.netns",
-            "ansible_host": host.name,
-            "ansible_netns_mount_namespace": str(state / host.name / "mnt"),
+            **reach,
             "ansible_python_interpreter": python,
             "lab_networks": addrs,
             **host.vars,
@@ -206,7 +228,16 @@ def _ip_batch(commands: list[str], netns: str | None = None) -> None:
 
 def enter(state: Path, host: str) -> list[str]:
     """The command prefix that runs a program inside a lab host."""
+    if (state / host / "container").exists():
+        return ["podman", *podman_args(state), "exec", host]
     return ["nsenter", f"--net=/run/netns/{host}", f"--mount={state / host / 'mnt'}", "--"]
+
+
+def podman_args(state: Path) -> list[str]:
+    """podman's global options for the lab's containers: storage of the lab's own, inside its state."""
+    # vfs: the guest's root is an overlay, on which overlay storage cannot stack.
+    return ["--root", str(state / "podman" / "root"), "--runroot", str(state / "podman" / "run"),
+            "--storage-driver", "vfs", "--log-level", "error"]
 
 
 def mac_owners(state: Path = DEFAULT_STATE) -> dict[str, str]:
@@ -269,7 +300,10 @@ def _host_up(host: Host, state: Path) -> None:
     _ip_batch(inner, name)
     for key, value in host.sysctl.items():
         _run("ip", "netns", "exec", name, "sysctl", "-q", "-w", f"{key}={value}")
-    _private_filesystems(host, state)
+    if host.container:
+        _container_up(host, state)
+    else:
+        _private_filesystems(host, state)
     for svc in host.serve:
         _serve(host, state, svc)
 
@@ -290,6 +324,42 @@ def _private_filesystems(host: Host, state: Path) -> None:
     script.append("mount -t tmpfs -o mode=755 tmpfs /run")
     script.append(f"echo {host.name} > /etc/hostname")
     _run(*enter(state, host.name), "/bin/sh", "-c", "\n".join(script))
+
+
+# What a container shares with the lab, read-only: the programs and libraries,
+# and the Python that runs Ansible's modules (with pyroute2). /usr/local stays
+# the container's own, for the roles' scripts.
+SHARED_DIRS = ("/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib64", "/usr/libexec", "/usr/share")
+
+
+def _container_up(host: Host, state: Path) -> None:
+    rootfs = state / host.name / "rootfs"
+    for d in ("proc", "sys", "dev", "run", "tmp", "root", "var/lib", "var/log", "var/tmp", "usr/local/sbin",
+              "usr/local/bin"):
+        (rootfs / d).mkdir(parents=True, exist_ok=True)
+    for d in ("tmp", "var/tmp"):
+        (rootfs / d).chmod(0o1777)
+    for link in ("bin", "sbin", "lib", "lib64"):
+        (rootfs / link).symlink_to(f"usr/{link}")
+    _run("cp", "-a", "/etc", str(rootfs / "etc"))
+    (rootfs / "etc" / "hostname").write_text(f"{host.name}\n")
+    shared = list(SHARED_DIRS)
+    # The virtual environment whole (its pyvenv.cfg makes it one); of the
+    # Python it is made from, only bin and lib, in case that is /usr/local.
+    for path in (sys.prefix, os.path.join(sys.base_prefix, "bin"), os.path.join(sys.base_prefix, "lib")):
+        if os.path.isdir(path) and not any(path == d or path.startswith(d + "/") for d in shared):
+            shared.append(path)
+    volumes = [arg for d in shared if os.path.isdir(d) for arg in ("--volume", f"{d}:{d}:ro")]
+    # crun wants a cgroup file system even when podman is told not to use
+    # cgroups; the guest's init mounts none.
+    if not Path("/sys/fs/cgroup/cgroup.controllers").exists():
+        _run("mount", "-t", "cgroup2", "cgroup2", "/sys/fs/cgroup")
+    # --cgroups=disabled: no cgroup controllers to delegate in the guest;
+    # --privileged: the roles set sysctls and load modules.
+    _run("podman", *podman_args(state), "run", "--detach", "--name", host.name, "--hostname", host.name,
+         "--privileged", "--cgroups=disabled", "--network", f"ns:/run/netns/{host.name}", *volumes,
+         "--rootfs", str(rootfs), "sleep", "infinity")
+    (state / host.name / "container").write_text("podman\n")
 
 
 def _serve(host: Host, state: Path, svc: dict) -> None:
@@ -335,6 +405,9 @@ def down(state: Path = DEFAULT_STATE) -> None:
         for pidfile in (state / name).glob("serve-*.pid"):
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.killpg(int(pidfile.read_text()), signal.SIGTERM)
+        if (state / name / "container").exists():
+            subprocess.run(["podman", *podman_args(state), "rm", "--force", "--time", "0", name],
+                           capture_output=True, check=False)
         mnt = state / name / "mnt"
         subprocess.run(["umount", str(mnt)], capture_output=True, check=False)
         subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)

@@ -306,3 +306,52 @@ def test_load_every_mode_topology_and_its_checks(tmp_path):
         if isinstance(check.get("expect"), list):
             named |= set(check["expect"])
     assert named - {None} <= set(topo.hosts)
+
+
+def test_a_container_host_is_reached_with_podman(tmp_path):
+    data = valid()
+    data["hosts"]["rs1"]["container"] = True
+    hosts = topology.inventory(topology.parse(data), tmp_path, python="/usr/bin/python3")["all"]["hosts"]
+    rs1 = hosts["rs1"]
+    assert rs1["ansible_connection"] == "containers.podman.podman"
+    assert rs1["ansible_host"] == "rs1"
+    assert "ansible_netns_mount_namespace" not in rs1
+    # The connection must use the lab's own podman storage, as lvslab did.
+    assert rs1["ansible_podman_extra_args"].split() == topology.podman_args(tmp_path)
+    assert "--root" in rs1["ansible_podman_extra_args"] and str(tmp_path) in rs1["ansible_podman_extra_args"]
+    assert rs1["ansible_python_interpreter"] == "/usr/bin/python3"
+    assert hosts["lb1"]["ansible_connection"] == "lvs.ipvs.netns"
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_container_must_be_a_boolean(value):
+    data = valid()
+    data["hosts"]["rs1"]["container"] = value
+    assert_fails(data, "hosts.rs1.container", repr(value), "true or false")
+
+
+def test_enter_a_container_with_podman_exec(tmp_path):
+    (tmp_path / "rs1").mkdir()
+    (tmp_path / "rs1" / "container").write_text("podman\n")
+    assert topology.enter(tmp_path, "rs1") == ["podman", *topology.podman_args(tmp_path), "exec", "rs1"]
+    assert topology.enter(tmp_path, "lb1")[:2] == ["nsenter", "--net=/run/netns/lb1"]
+
+
+@pytest.mark.parametrize("mode", ["nat", "dr", "tun", "fullnat"])
+def test_each_mode_scenario_names_hosts_of_the_roles_topology(mode):
+    """The example inventory and the checks of each per-mode scenario fit tests/lab/topologies/roles.yml."""
+    root = TOPOLOGIES.parents[2]
+    topo = topology.load(TOPOLOGIES / "roles.yml")
+    example = yaml.safe_load((root / "docs" / "examples" / "inventories" / f"{mode}.yml").read_text())["all"]
+    groups = {name: set(group["hosts"]) for name, group in example["children"].items()}
+    assert groups["directors"] | groups["real_servers"] <= set(topo.hosts)
+    services = example["vars"]["lvs_virtual_services"]
+    assert {s["mode"] for s in services} == {mode}
+    assert {rs["host"] for s in services for rs in s["real_servers"]} == groups["real_servers"]
+    checks = yaml.safe_load((root / "extensions" / "molecule" / mode / "checks.yml").read_text())["checks"]
+    assert checks
+    for check in checks:
+        named = {check.get("from")} | set(check.get("hosts", ())) | set(check.get("forbid", ()))
+        expect = check.get("expect")
+        named |= {expect} if isinstance(expect, str) else set(expect or ())
+        assert named - {None} <= set(topo.hosts), check["label"]
