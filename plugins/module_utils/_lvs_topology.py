@@ -111,6 +111,8 @@ def normalize_virtual_service(raw, path):
     except ValidationError as exc:
         # The model names destinations; the user wrote real_servers.
         raise ValidationError(exc.path.replace(".destinations[", ".real_servers["), exc.value, exc.reason) from None
+    if mode == "tun":
+        _same_family_tunnels(servers, service["family"], path)
     entry = {
         "name": raw["name"],
         "mode": mode,
@@ -129,6 +131,22 @@ def normalize_virtual_service(raw, path):
     if fwmark:
         entry["address"] = _vip(raw["address"], f"{path}.address", service["family"])
     return entry
+
+
+def _same_family_tunnels(servers, family, path):
+    # IPVS can tunnel an IPv6 VIP to an IPv4 real server (and back), but the
+    # real server then needs sit0, or an ip6tnl device in another mode than
+    # the fallback's ip6ip6: refused rather than set up on the wrong device.
+    for index, server in enumerate(servers):
+        where = f"{path}.real_servers[{index}].address"
+        outer = _family_of(_address(server["address"], where))
+        if outer != family:
+            raise ValidationError(
+                where,
+                server["address"],
+                f"is {outer} in an {family} tun service: the real_server role sets up tunnels"
+                " whose outer and inner packets are of one family",
+            )
 
 
 def _vip(address, path, family):
@@ -222,6 +240,23 @@ def director_plan(services, host=None):
     }
 
 
+# The fallback device of each tunnel module catches every packet of its kind
+# that no configured tunnel claims, so a real server needs no tunnel per
+# director. Keyed by the service's family (the real servers' too: see
+# normalize_virtual_service) and the tunnel type.
+TUNNEL_DEVICES = {
+    ("ipv4", "ipip"): ("tunl0", "ipip"),
+    # GUE carries the IPIP packet in UDP: the fou port strips the UDP and GUE
+    # headers and hands the inner packet to tunl0.
+    ("ipv4", "gue"): ("tunl0", "ipip"),
+    ("ipv4", "gre"): ("gre0", "ip_gre"),
+    ("ipv6", "ipip"): ("ip6tnl0", "ip6_tunnel"),
+    # IPv6 in GUE over IPv6: fou hands it to the ip6ip6 handler, ip6tnl0.
+    ("ipv6", "gue"): ("ip6tnl0", "ip6_tunnel"),
+    ("ipv6", "gre"): ("ip6gre0", "ip6_gre"),
+}
+
+
 def real_server_plan(services, host):
     """What real server host needs: its VIPs per mode, and which modes it serves."""
     vips, modes, tunnels, fou_ports = [], set(), set(), set()
@@ -234,12 +269,10 @@ def real_server_plan(services, host):
             if entry["mode"] == "tun":
                 tunnel = entry["tunnel"] or {}
                 kind = tunnel.get("type") or "ipip"
-                device = {"ipip": "tunl0", "gue": "tunl0", "gre": "gre0"}[kind]
+                device = TUNNEL_DEVICES[(entry["family"], kind)][0]
                 if kind == "gue":
-                    # GUE is IPIP inside UDP: a fou port hands it to tunl0.
-                    fou_ports.add(tunnel["port"])
-                if entry["family"] == "ipv6":
-                    device = "ip6tnl0"
+                    # A fou socket listens in one family: IPv4 and IPv6 GUE on one port are two sockets.
+                    fou_ports.add((tunnel["port"], entry["family"]))
                 tunnels.add(device)
             vip = {
                 "address": entry["address"],
@@ -254,20 +287,26 @@ def real_server_plan(services, host):
         # Only the director may answer ARP for a VIP: reply only for addresses
         # of the receiving interface, and never announce a VIP as a source.
         sysctls.update({"net.ipv4.conf.all.arp_ignore": 1, "net.ipv4.conf.all.arp_announce": 2})
-    for device in sorted(tunnels):
-        if device != "ip6tnl0":
+    modules = set()
+    for (family, _kind), (device, module) in TUNNEL_DEVICES.items():
+        if device not in tunnels:
+            continue
+        modules.add(module)
+        if family == "ipv4":
             # Decapsulated packets arrive on the tunnel with the client's
-            # address, whose route leads out another interface.
+            # address, whose route leads out another interface. (IPv6 has no
+            # rp_filter.)
             sysctls[f"net.ipv4.conf.{device}.rp_filter"] = 0
             sysctls["net.ipv4.conf.all.rp_filter"] = 0
-    modules = {{"tunl0": "ipip", "gre0": "ip_gre", "ip6tnl0": "ip6_tunnel"}[d] for d in tunnels}
     if fou_ports:
+        # fou alone receives GUE over IPv4 and IPv6 (fou6 adds sending it,
+        # which a real server never does).
         modules.add("fou")
     return {
         "modes": sorted(modes),
         "vips": vips,
         "tunnels": sorted(tunnels),
-        "fou_ports": sorted(fou_ports),
+        "fou_ports": [{"port": port, "family": family} for port, family in sorted(fou_ports)],
         "sysctls": sysctls,
         "modules": sorted(modules),
     }

@@ -77,7 +77,7 @@ def test_real_server_plan_per_mode():
         "net.ipv4.conf.all.rp_filter": 0,
         "net.ipv4.conf.tunl0.rp_filter": 0,
     }
-    assert (plan["modules"], plan["fou_ports"]) == (["fou", "ipip"], [6080])
+    assert (plan["modules"], plan["fou_ports"]) == (["fou", "ipip"], [{"port": 6080, "family": "ipv4"}])
     assert real_server_plan(services, "rs2") == {
         "modes": ["nat"],
         "vips": [],
@@ -86,6 +86,73 @@ def test_real_server_plan_per_mode():
         "sysctls": {},
         "modules": [],
     }
+
+
+def tun6(name, vip, **extra):
+    servers = [{"host": "rs1", "address": "2001:db8:2::21"}]
+    return {**WEB, "name": name, "mode": "tun", "address": vip, "real_servers": servers, **extra}
+
+
+def test_each_tunnel_type_and_family_has_its_own_device():
+    services = [
+        {**service("tun", "rs1"), "name": "ipip4", "address": "203.0.113.102"},
+        {**service("tun", "rs1"), "name": "gue4", "address": "203.0.113.105", "tunnel": {"type": "gue", "port": 6080}},
+        {**service("tun", "rs1"), "name": "gre4", "address": "203.0.113.106", "tunnel": {"type": "gre"}},
+        tun6("ipip6", "2001:db8:113::102"),
+        tun6("gue6", "2001:db8:113::105", tunnel={"type": "gue", "port": 6080}),
+        tun6("gre6", "2001:db8:113::106", tunnel={"type": "gre"}),
+    ]
+    plan = real_server_plan(services, "rs1")
+    assert [(v["address"], v["prefix"], v["device"]) for v in plan["vips"]] == [
+        ("203.0.113.102", 32, "tunl0"),
+        ("203.0.113.105", 32, "tunl0"),
+        ("203.0.113.106", 32, "gre0"),
+        ("2001:db8:113::102", 128, "ip6tnl0"),
+        ("2001:db8:113::105", 128, "ip6tnl0"),
+        ("2001:db8:113::106", 128, "ip6gre0"),
+    ]
+    assert plan["tunnels"] == ["gre0", "ip6gre0", "ip6tnl0", "tunl0"]
+    assert plan["modules"] == ["fou", "ip6_gre", "ip6_tunnel", "ip_gre", "ipip"]
+    # One port, one GUE socket per family.
+    assert plan["fou_ports"] == [{"port": 6080, "family": "ipv4"}, {"port": 6080, "family": "ipv6"}]
+    # rp_filter is IPv4's alone: only the IPv4 devices are relaxed.
+    assert {key for key in plan["sysctls"] if key.endswith("rp_filter")} == {
+        "net.ipv4.conf.all.rp_filter",
+        "net.ipv4.conf.tunl0.rp_filter",
+        "net.ipv4.conf.gre0.rp_filter",
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "device", "module"),
+    [({"type": "ipip"}, "ip6tnl0", "ip6_tunnel"), ({"type": "gre"}, "ip6gre0", "ip6_gre")],
+)
+def test_ipv6_tunnels_need_no_ipv4_settings(kind, device, module):
+    plan = real_server_plan([tun6("v6", "2001:db8:113::102", tunnel=kind)], "rs1")
+    assert (plan["tunnels"], plan["modules"], plan["fou_ports"]) == ([device], [module], [])
+    assert plan["sysctls"] == {"net.ipv4.conf.all.arp_ignore": 1, "net.ipv4.conf.all.arp_announce": 2}
+
+
+@pytest.mark.parametrize(
+    ("vip", "server", "message"),
+    [
+        (
+            "2001:db8:113::102",
+            "192.0.2.21",
+            "lvs_virtual_services[0].real_servers[0].address: '192.0.2.21': is ipv4 in an ipv6 tun service",
+        ),
+        (
+            "203.0.113.102",
+            "2001:db8:2::21",
+            "lvs_virtual_services[0].real_servers[0].address: '2001:db8:2::21': is ipv6 in an ipv4 tun service",
+        ),
+    ],
+)
+def test_a_tunnel_across_families_is_refused(vip, server, message):
+    entry = {**WEB, "name": "x", "mode": "tun", "address": vip, "real_servers": [{"host": "rs1", "address": server}]}
+    with pytest.raises(ValidationError) as caught:
+        real_server_plan([entry], "rs1")
+    assert str(caught.value).startswith(message)
 
 
 @pytest.mark.parametrize(
@@ -128,5 +195,14 @@ def test_the_lab_topology_of_every_mode_is_a_valid_model():
         ("203.0.113.101", "lo"),
         ("2001:db8:113::101", "lo"),
         ("203.0.113.102", "tunl0"),
+        ("2001:db8:113::102", "ip6tnl0"),
+        ("203.0.113.105", "tunl0"),
+        ("2001:db8:113::105", "ip6tnl0"),
+        ("203.0.113.106", "gre0"),
+        ("2001:db8:113::106", "ip6gre0"),
     }
+    assert rs1["fou_ports"] == [{"port": 6080, "family": "ipv4"}, {"port": 6080, "family": "ipv6"}]
+    # Full NAT over IPv6: the director masquerades to each IPv6 real server and forwards IPv6.
+    assert {"family": "ipv6", "protocol": "tcp", "address": "2001:db8:2::21", "ports": [80]} in plan["snat"]
+    assert plan["sysctls"]["net.ipv6.conf.all.forwarding"] == 1
     assert real_server_plan(services, "nat1")["vips"] == []
