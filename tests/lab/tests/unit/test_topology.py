@@ -308,19 +308,16 @@ def test_load_every_mode_topology_and_its_checks(tmp_path):
     assert named - {None} <= set(topo.hosts)
 
 
-def test_a_container_host_is_reached_with_podman(tmp_path):
+def test_a_container_host_is_reached_like_a_namespace_host(tmp_path):
     data = valid()
     data["hosts"]["rs1"]["container"] = True
-    hosts = topology.inventory(topology.parse(data), tmp_path, python="/usr/bin/python3")["all"]["hosts"]
-    rs1 = hosts["rs1"]
-    assert rs1["ansible_connection"] == "containers.podman.podman"
-    assert rs1["ansible_host"] == "rs1"
-    assert "ansible_netns_mount_namespace" not in rs1
-    # The connection must use the lab's own podman storage, as lvslab did.
-    assert rs1["ansible_podman_extra_args"].split() == topology.podman_args(tmp_path)
-    assert "--root" in rs1["ansible_podman_extra_args"] and str(tmp_path) in rs1["ansible_podman_extra_args"]
-    assert rs1["ansible_python_interpreter"] == "/usr/bin/python3"
-    assert hosts["lb1"]["ansible_connection"] == "lvs.ipvs.netns"
+    topo = topology.parse(data)
+    assert topo.hosts["rs1"].container and not topo.hosts["lb1"].container
+    rs1 = topology.inventory(topo, tmp_path, python="/usr/bin/python3")["all"]["hosts"]["rs1"]
+    # The container's mount namespace is pinned where a namespace host's is.
+    assert rs1["ansible_connection"] == "lvs.ipvs.netns"
+    assert rs1["ansible_netns_mount_namespace"] == str(tmp_path / "rs1" / "mnt")
+    assert "container" not in rs1
 
 
 @pytest.mark.parametrize("value", ["yes", 1, None])
@@ -330,11 +327,11 @@ def test_container_must_be_a_boolean(value):
     assert_fails(data, "hosts.rs1.container", repr(value), "true or false")
 
 
-def test_enter_a_container_with_podman_exec(tmp_path):
-    (tmp_path / "rs1").mkdir()
-    (tmp_path / "rs1" / "container").write_text("podman\n")
-    assert topology.enter(tmp_path, "rs1") == ["podman", *topology.podman_args(tmp_path), "exec", "rs1"]
-    assert topology.enter(tmp_path, "lb1")[:2] == ["nsenter", "--net=/run/netns/lb1"]
+def test_podman_keeps_its_storage_in_the_lab_state(tmp_path):
+    args = topology.podman_args(tmp_path)
+    assert args[args.index("--root") + 1].startswith(str(tmp_path))
+    assert args[args.index("--runroot") + 1].startswith(str(tmp_path))
+    assert args[args.index("--storage-driver") + 1] == "vfs"
 
 
 @pytest.mark.parametrize("mode", ["nat", "dr", "tun", "fullnat"])
