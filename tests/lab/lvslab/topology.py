@@ -330,19 +330,8 @@ SHARED_DIRS = ("/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib64", "/usr/libexec"
 
 def _container_up(host: Host, state: Path) -> None:
     rootfs = state / host.name / "rootfs"
-    for d in (
-        "proc",
-        "sys",
-        "dev",
-        "run",
-        "tmp",
-        "root",
-        "var/lib",
-        "var/log",
-        "var/tmp",
-        "usr/local/sbin",
-        "usr/local/bin",
-    ):
+    empty = "proc sys dev run tmp root var/lib var/log var/tmp usr/local/sbin usr/local/bin"
+    for d in empty.split():
         (rootfs / d).mkdir(parents=True, exist_ok=True)
     for d in ("tmp", "var/tmp"):
         (rootfs / d).chmod(0o1777)
@@ -385,8 +374,8 @@ def _container_up(host: Host, state: Path) -> None:
     (state / host.name / "container").write_text("podman\n")
     # Pinned like a namespace host's, so that Ansible reaches the container
     # through nsenter with pipelining: podman's own connection runs podman
-    # several times per task, which in the emulated kernel made a scenario
-    # take 15 minutes instead of 5.
+    # several times per task, which in the emulated kernel made the dr
+    # scenario take 15.5 minutes instead of 3.5.
     pid = _run("podman", *podman_args(state), "inspect", "--format", "{{.State.Pid}}", host.name).strip()
     mnt = state / host.name / "mnt"
     mnt.touch()
