@@ -9,12 +9,9 @@ from contextlib import contextmanager
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_client import IPVSClient
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_engine import ApplyError
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
-    PYROUTE2_IMPORT_ERROR,
-    IPVSClient,
-    IPVSError,
-)
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import PYROUTE2_IMPORT_ERROR, IPVSError
 
 
 @contextmanager

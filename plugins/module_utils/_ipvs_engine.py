@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_client import BatchError
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import (
     apply_plan,
     diff,
@@ -18,7 +19,6 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import (
     plain_service,
     summarize,
 )
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import BatchError
 
 Outcome = namedtuple("Outcome", "plan changes diff before after")
 

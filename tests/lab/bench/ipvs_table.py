@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / ".build" / "collections"))
 
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_client import IPVSClient  # noqa: E402
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_engine import converge, current_table  # noqa: E402
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_kmod import check_kernel_modules  # noqa: E402
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import normalize_table  # noqa: E402
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import IPVSClient  # noqa: E402
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvsadm_format import render  # noqa: E402
 
 SCHEDULERS = ("wlc", "rr", "wrr", "lc", "sh", "mh")

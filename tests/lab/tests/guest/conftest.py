@@ -16,7 +16,7 @@ EXAMPLES = LAB.parents[1] / "docs" / "examples"
 # ipvsadm-save text shared with the unit tests of the ipvsadm filters.
 RULES = (LAB.parent / "data" / "ipvsadm-save.rules").read_text()
 
-from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_netlink as nl  # noqa: E402
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_client import IPVSClient  # noqa: E402
 from lvslab import topology  # noqa: E402
 
 STATE = Path("/run/lvslab")
@@ -75,7 +75,7 @@ def playbook(path: Path, *extra: str) -> subprocess.CompletedProcess:
 def ipvs():
     """A netlink client on the guest's own (root namespace) table, flushed before and after."""
     subprocess.run(["modprobe", "ip_vs"], check=True)
-    with nl.IPVSClient(timeout=10) as client:
+    with IPVSClient(timeout=10) as client:
         client.flush()
         yield client
         client.flush()

@@ -9,7 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ipvsadm_save, nl
+from conftest import ipvsadm_save
+
+from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_netlink as nl
 
 WEB = {"protocol": "tcp", "address": "203.0.113.1", "port": 80}
 

@@ -12,7 +12,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import COLLECTIONS, ipvsadm_save, nl
+from conftest import COLLECTIONS, ipvsadm_save
+
+from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_netlink as nl
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_client import BatchError
 
 WEB = {"protocol": "tcp", "address": "203.0.113.1", "port": 80}
 
@@ -229,7 +232,7 @@ def test_a_batch_with_a_refused_step_reports_exactly_what_the_kernel_holds(ipvs)
         ("add_service", {**other, "scheduler": "rr"}, None),
         ("add_destination", other, {"address": "192.0.2.12", "port": 81}),
     ]
-    with pytest.raises(nl.BatchError) as caught:
+    with pytest.raises(BatchError) as caught:
         ipvs.run(steps, batch_size=3)
     assert caught.value.applied == [0, 2]
     assert [(index, error.errno) for index, error in caught.value.failed] == [(1, errno.EEXIST)]
@@ -246,8 +249,8 @@ def test_many_requests_go_out_in_batches_of_500(ipvs):
 def test_without_cap_net_admin_the_error_says_what_is_needed(ipvs):
     code = (
         f"import sys; sys.path.insert(0, {str(COLLECTIONS)!r});"
-        "from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_netlink as nl;"
-        "nl.IPVSClient().add_service({'protocol': 'tcp', 'address': '203.0.113.1', 'port': 80})"
+        "from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_client import IPVSClient;"
+        "IPVSClient().add_service({'protocol': 'tcp', 'address': '203.0.113.1', 'port': 80})"
     )
     proc = subprocess.run(
         ["setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin", sys.executable, "-c", code],

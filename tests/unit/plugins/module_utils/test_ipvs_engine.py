@@ -13,6 +13,7 @@ import errno
 
 import pytest
 
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_client import BatchError
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_engine import (
     ApplyError,
     converge,
@@ -25,7 +26,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import (
     normalize_table,
     service_identity,
 )
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import BatchError, IPVSError
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import IPVSError
 
 WEB = {"protocol": "tcp", "address": "203.0.113.1", "port": 80}
 

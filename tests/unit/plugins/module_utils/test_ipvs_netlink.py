@@ -3,6 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The IPVS netlink layer without a kernel: pure conversions, wire format, client logic.
 
+Those live in _ipvs_netlink, _ipvs_codec and _ipvs_client; they are tested
+together here because all three are checked against the same hand-built bytes.
+
 Wire-format tests build and parse netlink bytes with struct, the way
 ip_vs_ctl.c lays them out, so they do not trust pyroute2 to check itself.
 What only a kernel can show is left to the lab tier.
@@ -16,7 +19,10 @@ import struct
 
 import pytest
 
+from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_client as ipvs_client
+from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_codec as codec
 from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_netlink as ipvs
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_client import BatchError, IPVSClient
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
     AF_INET,
     AF_INET6,
@@ -471,7 +477,7 @@ def test_ipvs_error_shows_the_errno_name():
 
 
 def encode(cmd, attrs):
-    return ipvs.encode_message(FAMILY_ID, cmd, attrs, ipvs.NLM_F_REQUEST | ipvs.NLM_F_ACK, 1)
+    return codec.encode_message(FAMILY_ID, cmd, attrs, ipvs.NLM_F_REQUEST | ipvs.NLM_F_ACK, 1)
 
 
 def pyroute2_bytes(cmd, attrs):
@@ -775,7 +781,7 @@ class FakeSocket:
 
     def _family_reply(self, seq):
         if self.family_error:
-            return [control_message(ipvs.NLMSG_ERROR, seq, self.family_error)]
+            return [control_message(ipvs_client.NLMSG_ERROR, seq, self.family_error)]
         from pyroute2.netlink import ctrlmsg
 
         msg = ctrlmsg()
@@ -785,11 +791,11 @@ class FakeSocket:
         msg["header"]["type"] = 0x10
         msg["header"]["sequence_number"] = seq
         msg.encode()
-        return [bytes(msg.data), control_message(ipvs.NLMSG_ERROR, seq, 0)]
+        return [bytes(msg.data), control_message(ipvs_client.NLMSG_ERROR, seq, 0)]
 
     def send(self, data):
         self.sends += 1
-        for kind, seq, body in ipvs._split(data):
+        for kind, seq, body in codec._split(data):
             if kind == 0x10:  # GENL_ID_CTRL
                 self.queue.extend(self._family_reply(seq))
                 continue
@@ -799,11 +805,11 @@ class FakeSocket:
             if answer == "hang":
                 continue
             if isinstance(answer, int):
-                self.queue.append(control_message(ipvs.NLMSG_ERROR, seq, answer))
+                self.queue.append(control_message(ipvs_client.NLMSG_ERROR, seq, answer))
                 continue
             self.queue.extend(with_sequence(reply, seq) for reply in answer)
             dump = msg["header"]["flags"] & ipvs.NLM_F_DUMP == ipvs.NLM_F_DUMP
-            self.queue.append(control_message(ipvs.NLMSG_DONE if dump else ipvs.NLMSG_ERROR, seq, 0))
+            self.queue.append(control_message(ipvs_client.NLMSG_DONE if dump else ipvs_client.NLMSG_ERROR, seq, 0))
         return len(data)
 
     def recv(self, size):
@@ -815,22 +821,22 @@ class FakeSocket:
 @pytest.fixture
 def fake(monkeypatch):
     sock = FakeSocket()
-    monkeypatch.setattr(ipvs, "_open_socket", lambda: sock)
+    monkeypatch.setattr(ipvs_client, "_open_socket", lambda: sock)
     return sock
 
 
 def test_client_explains_a_missing_ipvs_family(monkeypatch):
     sock = FakeSocket(family_error=errno.ENOENT)
-    monkeypatch.setattr(ipvs, "_open_socket", lambda: sock)
+    monkeypatch.setattr(ipvs_client, "_open_socket", lambda: sock)
     with pytest.raises(IPVSError, match=r"modprobe ip_vs") as caught:
-        ipvs.IPVSClient()
+        IPVSClient()
     assert caught.value.errno == errno.ENOENT
     assert sock.closed
 
 
 def test_client_sends_acked_commands_and_turns_errors_into_ipvs_errors(fake):
     fake.answers = [[], errno.EEXIST]
-    client = ipvs.IPVSClient()
+    client = IPVSClient()
     client.add_service(dict(WEB, scheduler="rr"))
     sent = fake.sent[0]
     assert sent["cmd"] == ipvs.IPVS_CMD_NEW_SERVICE
@@ -859,7 +865,7 @@ def test_client_dumps_services_and_destinations(fake):
     )
     dest = nl_nest(2, nl_attr(1, bytes([192, 0, 2, 1]) + b"\0" * 12), nl_attr(2, be16(53)), nl_attr(4, u32(1)))
     fake.answers = [[genl_bytes(ipvs.IPVS_CMD_NEW_SERVICE, svc)], [genl_bytes(ipvs.IPVS_CMD_NEW_DEST, dest)]]
-    client = ipvs.IPVSClient()
+    client = IPVSClient()
     (service,) = client.services()
     assert service_key(service) == ("ipv4", "udp", "203.0.113.5", 53)
     assert fake.sent[0]["header"]["flags"] == ipvs.NLM_F_REQUEST | ipvs.NLM_F_DUMP
@@ -872,7 +878,7 @@ def test_client_dumps_services_and_destinations(fake):
 
 def test_client_get_service_says_none_for_a_missing_one(fake):
     fake.answers = [errno.ESRCH]
-    assert ipvs.IPVSClient().get_service(WEB) is None
+    assert IPVSClient().get_service(WEB) is None
     assert fake.sent[0]["header"]["flags"] == ipvs.NLM_F_REQUEST | ipvs.NLM_F_ACK
 
 
@@ -882,7 +888,7 @@ def test_client_info_and_timeouts(fake):
         [genl_bytes(ipvs.IPVS_CMD_SET_CONFIG, nl_attr(4, u32(900)), nl_attr(5, u32(120)), nl_attr(6, u32(300)))],
         [],
     ]
-    client = ipvs.IPVSClient()
+    client = IPVSClient()
     assert client.info() == {"version": "1.2.1", "version_code": 0x010201, "conn_table_size": 4096}
     assert client.get_timeouts() == {"tcp": 900, "tcpfin": 120, "udp": 300}
     client.set_timeouts(tcp=600, udp=0)
@@ -892,7 +898,7 @@ def test_client_info_and_timeouts(fake):
 
 
 def test_client_zero_and_flush(fake):
-    client = ipvs.IPVSClient()
+    client = IPVSClient()
     client.zero()
     client.zero({"fwmark": 9})
     client.flush()
@@ -903,14 +909,14 @@ def test_client_zero_and_flush(fake):
 
 def test_client_never_waits_unbounded(fake):
     fake.answers = ["hang"]
-    client = ipvs.IPVSClient(timeout=0.05)
+    client = IPVSClient(timeout=0.05)
     with pytest.raises(IPVSError, match=r"IPVS flush: no answer from the kernel in 0.05s") as caught:
         client.flush()
     assert caught.value.errno == errno.ETIMEDOUT
 
 
 def test_stop_daemon_without_answer_checks_whether_it_stopped(fake):
-    client = ipvs.IPVSClient()
+    client = IPVSClient()
     fake.answers = ["hang", []]
     client.stop_daemon("master", timeout=0.05)
     assert [m["cmd"] for m in fake.sent] == [ipvs.IPVS_CMD_DEL_DAEMON, ipvs.IPVS_CMD_GET_DAEMON]
@@ -923,7 +929,7 @@ def test_stop_daemon_without_answer_checks_whether_it_stopped(fake):
 
 
 def test_client_rejects_bad_input_before_sending(fake):
-    client = ipvs.IPVSClient()
+    client = IPVSClient()
     with pytest.raises(ValueError, match="unknown service key"):
         client.add_service(dict(WEB, sched="rr"))
     with pytest.raises(ValueError, match="must not be higher"):
@@ -932,7 +938,7 @@ def test_client_rejects_bad_input_before_sending(fake):
 
 
 def test_run_sends_steps_in_batches_and_reports_each_outcome(fake):
-    client = ipvs.IPVSClient()
+    client = IPVSClient()
     dest = {"address": "192.0.2.10", "port": 80, "forward": "masq"}
     steps = [("add_service", dict(WEB, scheduler="rr"), None), ("add_destination", WEB, dest)] * 2
     fake.sends = 0
@@ -943,7 +949,7 @@ def test_run_sends_steps_in_batches_and_reports_each_outcome(fake):
     # The kernel goes on after a refused step within a batch; later batches are not sent.
     fake.answers = [[], errno.EEXIST, [], []]
     fake.sends = 0
-    with pytest.raises(ipvs.BatchError) as caught:
+    with pytest.raises(BatchError) as caught:
         client.run([*steps, *steps], batch_size=3)
     assert fake.sends == 1
     assert caught.value.applied == [0, 2]
@@ -954,9 +960,9 @@ def test_run_sends_steps_in_batches_and_reports_each_outcome(fake):
 
 
 def test_run_reports_unanswered_steps_and_checks_all_input_first(fake):
-    client = ipvs.IPVSClient(timeout=0.05)
+    client = IPVSClient(timeout=0.05)
     fake.answers = [[], "hang"]
-    with pytest.raises(ipvs.BatchError) as caught:
+    with pytest.raises(BatchError) as caught:
         client.run([("delete_service", WEB, None), ("delete_service", dict(WEB, port=81), None)])
     assert caught.value.applied == [0]
     assert caught.value.failed[0][1].errno == errno.ETIMEDOUT
@@ -1002,12 +1008,9 @@ def test_fast_decoder_agrees_with_pyroute2():
         (ipvs.IPVS_CMD_NEW_DEST, dest, "IPVS_CMD_ATTR_DEST", ipvs.IPVSDest, ipvs.decode_dest),
     ):
         data = genl_bytes(cmd, nest)
-        fast = ipvs.parse_reply(data, getattr(ipvs, attr), cls)
+        fast = codec.parse_reply(data, getattr(ipvs, attr), cls)
         slow = decode(data).get_attr(attr)
         assert decoder(fast) == decoder(slow)
-    assert ipvs.decode_dest(ipvs.parse_reply(genl_bytes(ipvs.IPVS_CMD_NEW_DEST, dest), 2, ipvs.IPVSDest))["tunnel"] == {
-        "type": "gue",
-        "port": 6080,
-        "flags": ["csum"],
-    }
-    assert ipvs.parse_reply(genl_bytes(ipvs.IPVS_CMD_NEW_DEST), 2, ipvs.IPVSDest) is None
+    fast = codec.parse_reply(genl_bytes(ipvs.IPVS_CMD_NEW_DEST, dest), 2, ipvs.IPVSDest)
+    assert ipvs.decode_dest(fast)["tunnel"] == {"type": "gue", "port": 6080, "flags": ["csum"]}
+    assert codec.parse_reply(genl_bytes(ipvs.IPVS_CMD_NEW_DEST), 2, ipvs.IPVSDest) is None

@@ -1,0 +1,429 @@
+# Copyright (c) 2026 lvs.ipvs developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The IPVS client: one plain netlink socket, requests sent in batches, answers matched by sequence number.
+
+Kept apart from the kernel's vocabulary (_ipvs_netlink) and the codec
+(_ipvs_codec) so that code which only validates, plans or formats a table
+(the model, the filters on the controller) never loads the socket code.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import struct
+import time
+
+try:
+    from pyroute2.netlink import CTRL_CMD_GETFAMILY, GENL_ID_CTRL, ctrlmsg
+except ImportError:
+    # IPVSClient refuses to start without pyroute2 (PYROUTE2_IMPORT_ERROR): the names need only exist.
+    ctrlmsg = object
+    CTRL_CMD_GETFAMILY = GENL_ID_CTRL = None
+
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_codec import _HEADER, _split, encode_message, parse_reply
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
+    DEFAULT_SCHEDULER,
+    FAMILY_MISSING_MESSAGE,
+    GENL_NAME,
+    IPVS_CMD_ATTR_DEST,
+    IPVS_CMD_ATTR_SERVICE,
+    IPVS_CMD_DEL_DAEMON,
+    IPVS_CMD_DEL_DEST,
+    IPVS_CMD_DEL_SERVICE,
+    IPVS_CMD_FLUSH,
+    IPVS_CMD_GET_CONFIG,
+    IPVS_CMD_GET_DAEMON,
+    IPVS_CMD_GET_DEST,
+    IPVS_CMD_GET_INFO,
+    IPVS_CMD_GET_SERVICE,
+    IPVS_CMD_NEW_DAEMON,
+    IPVS_CMD_NEW_DEST,
+    IPVS_CMD_NEW_SERVICE,
+    IPVS_CMD_SET_CONFIG,
+    IPVS_CMD_SET_DEST,
+    IPVS_CMD_SET_SERVICE,
+    IPVS_CMD_ZERO,
+    NLM_F_ACK,
+    NLM_F_DUMP,
+    NLM_F_REQUEST,
+    PYROUTE2_IMPORT_ERROR,
+    IPVSDest,
+    IPVSError,
+    IPVSMessage,
+    IPVSService,
+    _check_int,
+    _subject,
+    daemon_attrs,
+    decode_daemon,
+    decode_dest,
+    decode_service,
+    describe_error,
+    dest_attrs,
+    dest_text,
+    service_attrs,
+    service_family,
+    service_text,
+    version_text,
+)
+
+NETLINK_GENERIC = 16
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+# A dump's answers come in buffers of at most 32 KiB (netlink_dump() caps them).
+RECV_SIZE = 65536
+# Each ACK takes about 1 KiB of the socket's receive buffer until it is read:
+# 1,000 requests in one send overflowed it (ENOBUFS) where 500 did not.
+BATCH_SIZE = 500
+RCVBUF = 4 * 1024 * 1024
+# socket.timeout, not its name since Python 3.10 (TimeoutError): before 3.10 they differ.
+_TIMEOUT = socket.timeout
+_INT = struct.Struct("=i")
+
+_STEP_COMMANDS = {
+    # operation: (command, whether the full entry is sent)
+    "add_service": (IPVS_CMD_NEW_SERVICE, True),
+    "edit_service": (IPVS_CMD_SET_SERVICE, True),
+    "delete_service": (IPVS_CMD_DEL_SERVICE, False),
+    "add_destination": (IPVS_CMD_NEW_DEST, True),
+    "edit_destination": (IPVS_CMD_SET_DEST, True),
+    "delete_destination": (IPVS_CMD_DEL_DEST, False),
+}
+
+
+def _open_socket():
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+    try:
+        # Room for a batch's answers; the FORCE variant (root) passes net.core.rmem_max.
+        sock.setsockopt(socket.SOL_SOCKET, 33, RCVBUF)  # SO_RCVBUFFORCE
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+    sock.bind((0, 0))
+    return sock
+
+
+def _decode(data, cls=None):
+    msg = (cls or IPVSMessage)(data)
+    msg.decode()
+    return msg
+
+
+class BatchError(Exception):
+    """Some steps of a batch failed: which were applied, which failed, which were never sent.
+
+    The kernel carries out every request of a sent batch even after one
+    fails, so applied and failed can interleave; not_sent follows the first
+    batch that had a failure.
+    """
+
+    def __init__(self, applied, failed, not_sent):
+        super().__init__(failed[0][1].message)
+        self.applied = applied
+        self.failed = failed
+        self.not_sent = not_sent
+
+
+class IPVSClient:
+    """Synchronous IPVS client over one netlink socket.
+
+    pyroute2 resolves the family id and decodes the rare replies, _ipvs_codec
+    encodes the requests and decodes service and destination dumps; the
+    socket is a plain one so that many requests can go out in one send (the
+    kernel answers each in turn) without an event loop per request, which is
+    what makes a 10,000-entry table quick. Each request waits at most
+    `timeout` seconds: the kernel may never answer a sync daemon stop sent
+    right after a start.
+    """
+
+    def __init__(self, timeout=30.0):
+        if PYROUTE2_IMPORT_ERROR is not None:
+            raise IPVSError(errno.ENOPKG, "the Python library pyroute2 is required")
+        self.timeout = timeout
+        self._seq = 0
+        try:
+            self._sock = _open_socket()
+        except OSError as exc:
+            raise IPVSError(exc.errno or errno.EIO, f"cannot open a netlink socket: {exc}") from None
+        try:
+            self._family = self._family_id()
+        except IPVSError:
+            self._sock.close()
+            raise
+
+    def _family_id(self):
+        self._seq += 1
+        msg = ctrlmsg()
+        msg["cmd"] = CTRL_CMD_GETFAMILY
+        msg["version"] = 1
+        msg["attrs"] = [["CTRL_ATTR_FAMILY_NAME", GENL_NAME]]
+        msg["header"]["type"] = GENL_ID_CTRL
+        msg["header"]["flags"] = NLM_F_REQUEST | NLM_F_ACK
+        msg["header"]["sequence_number"] = self._seq
+        msg.encode()
+        try:
+            [reply] = self._exchange(self._seq, msg.data, self.timeout, "lookup of the IPVS family")
+        except IPVSError as exc:
+            if exc.errno == errno.ENOENT:
+                raise IPVSError(errno.ENOENT, FAMILY_MISSING_MESSAGE) from None
+            raise
+        return _decode(reply, ctrlmsg).get_attr("CTRL_ATTR_FAMILY_ID")
+
+    def close(self):
+        self._sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # Transport
+
+    def _encode(self, cmd, attrs, dump):
+        """(sequence number, bytes) of the next IPVS request."""
+        self._seq += 1
+        # Every request but a dump asks for an ACK, so that each ends with one
+        # answer (an ACK or an error) and a batch can be matched up by sequence.
+        flags = NLM_F_REQUEST | (NLM_F_DUMP if dump else NLM_F_ACK)
+        return self._seq, encode_message(self._family, cmd, attrs, flags, self._seq)
+
+    def _receive(self, pending, deadline, errors, ended):
+        """Read answers until every request in pending ({sequence number: replies}) has ended.
+
+        A request the kernel refused goes into errors ({sequence number:
+        errno}), one that succeeded into ended; replies are appended to
+        pending's lists. Raises socket.timeout at the deadline.
+        """
+        waiting = len(pending)
+        while waiting:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _TIMEOUT()
+            self._sock.settimeout(left)
+            for kind, seq, body in _split(self._sock.recv(RECV_SIZE)):
+                if seq not in pending or seq in ended or seq in errors:
+                    continue  # a late answer to an abandoned request
+                if kind not in (NLMSG_ERROR, NLMSG_DONE):
+                    pending[seq].append(body)
+                    continue
+                waiting -= 1
+                code = -_INT.unpack_from(body, _HEADER.size)[0] if len(body) >= _HEADER.size + 4 else 0
+                if code:
+                    errors[seq] = code
+                else:
+                    ended.add(seq)
+
+    def _exchange(self, seq, data, limit, operation, subject="", details=None):
+        """Send one request; its raw replies, or IPVSError."""
+        pending, errors = {seq: []}, {}
+        try:
+            self._sock.send(data)
+            self._receive(pending, time.monotonic() + limit, errors, set())
+        except _TIMEOUT:
+            raise IPVSError(
+                errno.ETIMEDOUT, f"{_subject(operation, subject)}: no answer from the kernel in {limit}s"
+            ) from None
+        except OSError as exc:
+            code = exc.errno or errno.EIO
+            raise IPVSError(code, describe_error(code, operation, subject)) from None
+        if seq in errors:
+            raise IPVSError(errors[seq], describe_error(errors[seq], operation, subject, details))
+        return pending[seq]
+
+    def _request(
+        self, cmd, attrs=(), dump=False, operation="request", subject="", details=None, timeout=None, raw=False
+    ):
+        """One IPVS request; its replies (decoded by pyroute2 unless raw), or IPVSError."""
+        limit = self.timeout if timeout is None else timeout
+        seq, data = self._encode(cmd, attrs, dump)
+        replies = self._exchange(seq, data, limit, operation, subject, details)
+        return replies if raw else [_decode(body) for body in replies]
+
+    def run(self, steps, batch_size=BATCH_SIZE):
+        """Carry out steps, each (operation, service, destination or None), batch_size per send.
+
+        operation is one of add_service, edit_service, delete_service,
+        add_destination, edit_destination, delete_destination. Everything is
+        encoded (and so validated) before the first send. Raises BatchError
+        after the first batch in which the kernel refused a step.
+        """
+        # A plan's steps for one service share its dict: its identity is encoded once.
+        identities = {}
+        requests = [self._step_request(*step, identities=identities) for step in steps]
+        applied = []
+        for first in range(0, len(requests), batch_size):
+            chunk = requests[first : first + batch_size]
+            pending = {}
+            buffer = bytearray()
+            for cmd, attrs, _dummy, _dummy2 in chunk:
+                seq, data = self._encode(cmd, attrs, False)
+                pending[seq] = []
+                buffer += data
+            ended, errors = set(), {}
+            try:
+                self._sock.send(bytes(buffer))
+                self._receive(pending, time.monotonic() + self.timeout, errors, ended)
+            except _TIMEOUT:
+                pass  # the steps without an answer fail below
+            except OSError as exc:
+                errors.update((seq, exc.errno or errno.EIO) for seq in pending if seq not in ended)
+            failed = []
+            for index, seq in enumerate(pending, start=first):
+                _cmd, _attrs, operation, (subject, details) = requests[index]
+                if seq in ended:
+                    applied.append(index)
+                elif seq in errors:
+                    code = errors[seq]
+                    failed.append((index, IPVSError(code, describe_error(code, operation, subject, details))))
+                else:
+                    message = f"{_subject(operation, subject)}: no answer from the kernel in {self.timeout}s"
+                    failed.append((index, IPVSError(errno.ETIMEDOUT, message)))
+            if failed:
+                raise BatchError(applied, failed, list(range(first + len(chunk), len(requests))))
+        return applied
+
+    def _step_request(self, operation, service, dest=None, identities=None):
+        cmd, full = _STEP_COMMANDS[operation]
+        attrs, subject, details = self._service_attrs(service, full, dest, identities)
+        return cmd, attrs, operation, (subject, details)
+
+    # Services
+
+    def services(self):
+        replies = self._request(IPVS_CMD_GET_SERVICE, dump=True, operation="list_services", raw=True)
+        return [decode_service(parse_reply(reply, IPVS_CMD_ATTR_SERVICE, IPVSService)) for reply in replies]
+
+    def get_service(self, service):
+        """The service as the kernel has it, or None."""
+        attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service)}]]
+        try:
+            replies = self._request(
+                IPVS_CMD_GET_SERVICE, attrs, operation="get_service", subject=service_text(service), raw=True
+            )
+        except IPVSError as exc:
+            if exc.errno == errno.ESRCH:
+                return None
+            raise
+        return decode_service(parse_reply(replies[0], IPVS_CMD_ATTR_SERVICE, IPVSService)) if replies else None
+
+    def _service_attrs(self, service, full, dest=None, identities=None):
+        if dest is None or identities is None:
+            attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service, full and dest is None)}]]
+            subject = service_text(service)
+        else:
+            if id(service) not in identities:
+                identities[id(service)] = (service, service_attrs(service), service_text(service))
+            _dummy, identity, subject = identities[id(service)]
+            attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": identity}]]
+        if dest is not None:
+            attrs.append(["IPVS_CMD_ATTR_DEST", {"attrs": dest_attrs(dest, full)}])
+            subject = f"{dest_text(dest)} in service {subject}"
+        details = {"scheduler": service.get("scheduler") or DEFAULT_SCHEDULER, "pe_name": service.get("pe_name") or ""}
+        return attrs, subject, details
+
+    def _step(self, operation, service, dest=None):
+        cmd, attrs, operation, (subject, details) = self._step_request(operation, service, dest)
+        self._request(cmd, attrs, operation=operation, subject=subject, details=details)
+
+    def add_service(self, service):
+        self._step("add_service", service)
+
+    def edit_service(self, service):
+        """Replace the service's settings with these (omitted ones take their defaults)."""
+        self._step("edit_service", service)
+
+    def delete_service(self, service):
+        self._step("delete_service", service)
+
+    # Destinations
+
+    def destinations(self, service):
+        """The service's destinations. The kernel answers a missing service with an empty list."""
+        attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service)}]]
+        replies = self._request(
+            IPVS_CMD_GET_DEST, attrs, dump=True, operation="destinations", subject=service_text(service), raw=True
+        )
+        af = service_family(service)
+        return [decode_dest(parse_reply(reply, IPVS_CMD_ATTR_DEST, IPVSDest), af) for reply in replies]
+
+    def add_destination(self, service, dest):
+        self._step("add_destination", service, dest)
+
+    def edit_destination(self, service, dest):
+        """Replace the destination's settings, tunnel ones included (omitted ones take their defaults)."""
+        self._step("edit_destination", service, dest)
+
+    def delete_destination(self, service, dest):
+        self._step("delete_destination", service, dest)
+
+    # Global settings
+
+    def get_timeouts(self):
+        replies = self._request(IPVS_CMD_GET_CONFIG, operation="get_timeouts")
+        reply = replies[0]
+        # A kernel without TCP or UDP IPVS support leaves that attribute out.
+        return {
+            "tcp": reply.get_attr("IPVS_CMD_ATTR_TIMEOUT_TCP"),
+            "tcpfin": reply.get_attr("IPVS_CMD_ATTR_TIMEOUT_TCP_FIN"),
+            "udp": reply.get_attr("IPVS_CMD_ATTR_TIMEOUT_UDP"),
+        }
+
+    def set_timeouts(self, tcp=None, tcpfin=None, udp=None):
+        """Seconds; None or 0 leaves a timeout as it is (the kernel ignores 0)."""
+        attrs = []
+        for name, value in (("TCP", tcp), ("TCP_FIN", tcpfin), ("UDP", udp)):
+            if value:
+                attrs.append(
+                    [f"IPVS_CMD_ATTR_TIMEOUT_{name}", _check_int(f"{name.lower()} timeout", value, 0, 2**31 - 1)]
+                )
+        if attrs:
+            self._request(IPVS_CMD_SET_CONFIG, attrs, operation="set_timeouts")
+
+    def info(self):
+        reply = self._request(IPVS_CMD_GET_INFO, operation="get_info")[0]
+        code = reply.get_attr("IPVS_CMD_ATTR_SERVICE")  # IPVS_INFO_ATTR_VERSION: see IPVSMessage
+        return {
+            "version": version_text(code),
+            "version_code": code,
+            "conn_table_size": reply.get_attr("IPVS_CMD_ATTR_DEST"),  # IPVS_INFO_ATTR_CONN_TAB_SIZE
+        }
+
+    # Sync daemons
+
+    def daemons(self):
+        replies = self._request(IPVS_CMD_GET_DAEMON, dump=True, operation="list_daemons")
+        return [decode_daemon(reply.get_attr("IPVS_CMD_ATTR_DAEMON")) for reply in replies]
+
+    def start_daemon(self, daemon):
+        attrs = [["IPVS_CMD_ATTR_DAEMON", {"attrs": daemon_attrs(daemon)}]]
+        self._request(IPVS_CMD_NEW_DAEMON, attrs, operation="start_daemon", subject=str(daemon.get("state")))
+
+    def stop_daemon(self, state, timeout=10.0):
+        """Stop the master or backup daemon.
+
+        The kernel may not answer a stop sent right after a start; after a
+        timeout the daemon list decides whether the stop happened.
+        """
+        state = str(state).lower()
+        attrs = [["IPVS_CMD_ATTR_DAEMON", {"attrs": daemon_attrs({"state": state}, full=False)}]]
+        try:
+            self._request(IPVS_CMD_DEL_DAEMON, attrs, operation="stop_daemon", subject=str(state), timeout=timeout)
+        except IPVSError as exc:
+            if exc.errno != errno.ETIMEDOUT:
+                raise
+            if any(d["state"] == state for d in self.daemons()):
+                raise
+
+    # Whole table
+
+    def flush(self):
+        self._request(IPVS_CMD_FLUSH, operation="flush")
+
+    def zero(self, service=None):
+        """Zero the counters of one service (and its destinations), or of all."""
+        if service is None:
+            self._request(IPVS_CMD_ZERO, operation="zero", subject="all services")
+        else:
+            attrs, subject, _dummy = self._service_attrs(service, False)
+            self._request(IPVS_CMD_ZERO, attrs, operation="zero", subject=subject)
