@@ -50,16 +50,23 @@ def test_the_director_role_refuses_a_kernel_without_ipvs_before_writing_anything
     }
     (run_dir / "inventory.json").write_text(json.dumps(inventory))
     checks = "; ".join(f"[ ! -e {path} ] || echo WROTE {path}" for path in FILES)
+    play = f"ansible-playbook -i {run_dir}/inventory.json lvs.ipvs.site"
     script = (
-        f"ansible-playbook -i {run_dir}/inventory.json lvs.ipvs.site > {run_dir}/play.log 2>&1;"
-        f" echo play-rc=$?; {checks}; cat {run_dir}/play.log"
+        f"{play} --check > {run_dir}/check.log 2>&1; echo check-rc=$?; {checks};"
+        f" {play} > {run_dir}/play.log 2>&1; echo play-rc=$?; {checks}"
     )
     out = io.StringIO()
     rc, _dummy = kernel.run(["/bin/sh", "-c", script], kernel="host", out=out, run_dir=run_dir, timeout=300)
     text = out.getvalue()
+    check_log, play_log = (run_dir / "check.log").read_text(), (run_dir / "play.log").read_text()
     assert rc == 0, text
-    assert "play-rc=2" in text, text
-    assert "this kernel cannot load ip_vs (does it have IPVS?)" in text, text
     assert "WROTE" not in text, text
-    # The table task never ran: the failure came before anything was programmed.
-    assert "Program the IPVS table" not in text, text
+    # Check mode: the script is not on the host yet, so the table task is what
+    # finds the kernel without IPVS, and says so.
+    assert "check-rc=2" in text, check_log
+    assert "the kernel has no IPVS generic netlink family" in check_log, check_log
+    # The real run: refused by the script before it writes a file, so the
+    # table task never runs.
+    assert "play-rc=2" in text, play_log
+    assert "this kernel cannot load ip_vs (does it have IPVS?)" in play_log, play_log
+    assert "Program the IPVS table" not in play_log, play_log
