@@ -309,7 +309,18 @@ def _private_filesystems(host: Host, state: Path) -> None:
     mnt = hdir / "mnt"
     hdir.mkdir(parents=True, exist_ok=True)
     mnt.touch()
-    _run("unshare", f"--mount={mnt}", "--propagation", "private", "true")
+    # The kernel refuses (EINVAL) to bind a mount namespace that does not
+    # look newer than the binder's own: its loop check compares namespace
+    # ids. On this machine's own kernel (6.18, the runner's host mode) a new
+    # namespace sometimes gets a smaller id, and unshare failed about one
+    # time in four; the guest's 6.1 never did. Each try is a new namespace.
+    for attempt in range(20):
+        try:
+            _run("unshare", f"--mount={mnt}", "--propagation", "private", "true")
+            break
+        except LabError:
+            if attempt == 19:
+                raise
     script = ["set -e", "mount -t sysfs sysfs /sys"]
     for d in PRIVATE_DIRS:
         up_dir, work = hdir / "fs" / d / "up", hdir / "fs" / d / "work"
