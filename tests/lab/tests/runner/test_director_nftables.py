@@ -9,7 +9,6 @@ through it. What it cannot show is IPVS itself acting on the marks.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -18,21 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from lvslab import kernel
-
 HERE = Path(__file__).resolve().parent
 
 
-def test_the_director_nftables_rules_mark_both_ports_and_masquerade():
+def test_the_director_nftables_rules_mark_both_ports_and_masquerade(run):
     if not shutil.which("nft"):
         pytest.fail("nft is missing: scripts/setup.sh installs the nftables package")
-    runs = HERE.parents[3] / ".lab" / "runs"
-    run_dir = kernel.new_run_dir(runs)
     pythonpath = os.pathsep.join([str(HERE.parents[1]), *os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(":")])
     script = f"PYTHONPATH={pythonpath} {sys.executable} {HERE / 'nftables_job.py'}"
-    out = io.StringIO()
-    rc, _dummy = kernel.run(["/bin/sh", "-c", script], kernel="host", out=out, run_dir=run_dir, timeout=120)
-    text = out.getvalue()
+    rc, text, _dummy = run(script, kernel="host", timeout=120)
     assert rc == 0, text
     seen = json.loads(next(line for line in text.splitlines() if line.startswith("{")))
     rules = seen["rules"]

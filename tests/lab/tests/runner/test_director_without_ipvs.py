@@ -8,10 +8,8 @@ operator meets on a kernel built without it.
 
 from __future__ import annotations
 
-import io
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -25,11 +23,9 @@ FILES = (
 )
 
 
-def test_the_director_role_refuses_a_kernel_without_ipvs_before_writing_anything():
+def test_the_director_role_refuses_a_kernel_without_ipvs_before_writing_anything(run, run_dir):
     if kernel.host_has_ipvs():
         pytest.skip("this machine's kernel has IPVS, so it cannot stand for one without")
-    runs = Path(__file__).resolve().parents[4] / ".lab" / "runs"
-    run_dir = kernel.new_run_dir(runs)
     inventory = {
         "all": {
             "hosts": {"director1": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}},
@@ -55,9 +51,7 @@ def test_the_director_role_refuses_a_kernel_without_ipvs_before_writing_anything
         f"{play} --check > {run_dir}/check.log 2>&1; echo check-rc=$?; {checks};"
         f" {play} > {run_dir}/play.log 2>&1; echo play-rc=$?; {checks}"
     )
-    out = io.StringIO()
-    rc, _dummy = kernel.run(["/bin/sh", "-c", script], kernel="host", out=out, run_dir=run_dir, timeout=300)
-    text = out.getvalue()
+    rc, text, _dummy = run(script, kernel="host", run_dir=run_dir, timeout=300)
     check_log, play_log = (run_dir / "check.log").read_text(), (run_dir / "play.log").read_text()
     assert rc == 0, text
     assert "WROTE" not in text, text

@@ -7,25 +7,8 @@ guest writes outside its run directory reaches the real machine.
 
 from __future__ import annotations
 
-import io
 import uuid
 from pathlib import Path
-
-import pytest
-
-from lvslab import kernel
-
-
-@pytest.fixture
-def run(tmp_path_factory):
-    runs = Path(__file__).resolve().parents[4] / ".lab" / "runs"
-
-    def _run(script: str, **kwargs):
-        out = io.StringIO()
-        rc, run_dir = kernel.run(["/bin/sh", "-c", script], out=out, run_dir=kernel.new_run_dir(runs), **kwargs)
-        return rc, out.getvalue(), run_dir
-
-    return _run
 
 
 def test_exit_status_and_output_come_back(run):
