@@ -14,7 +14,10 @@ quiet() { "$@" > .build/setup.log 2>&1 || { cat .build/setup.log; exit 1; }; }
 
 ANSIBLE_BUNDLE=ansible==12.3.0
 BUNDLED_COLLECTIONS=(ansible/posix community/general containers/podman)
-APT_PACKAGES=(user-mode-linux ipvsadm iproute2 iputils-ping kmod nftables iptables curl util-linux python3-venv shellcheck git)
+# gcc and libc6-dev build the lab's FPU shim for linux.uml (docs/lab.md);
+# podman and crun run the dr Molecule scenario's hosts as containers.
+APT_PACKAGES=(user-mode-linux ipvsadm iproute2 iputils-ping kmod nftables iptables curl util-linux python3-venv shellcheck git
+    gcc libc6-dev podman crun)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

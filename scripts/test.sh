@@ -10,6 +10,9 @@
 #            scenarios (two guests at a time), then the runner's own tests
 #   bench    the IPVS table benchmark in one guest of its own; prints its
 #            table, fails only if a table read back wrong
+# Before the tiers that need it, `lvslab doctor` checks that the lab can run
+# here. A test that could not run (the lab did not boot) is counted as "not
+# run", each one, never as passed; any "not run" fails the command.
 # Usage: scripts/test.sh [TIER...]     (default: all tiers, in that order)
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,6 +29,8 @@ TIERS=("$@")
 SUMMARY=()
 TOTAL_PASSED=0
 TOTAL_FAILED=0
+TOTAL_NOT_RUN=0
+LAB_OK=unknown
 say() { printf '==> %s\n' "$*"; }
 
 # junit FILE...: "passed failed skipped" summed over junit files; a missing
@@ -48,12 +53,50 @@ print(p, f, s)
 PY
 }
 
-# record TIER PASSED FAILED SKIPPED SECONDS [NOTE]
+# record TIER PASSED FAILED NOT_RUN SKIPPED SECONDS [NOTE]
 record() {
-    SUMMARY+=("$(printf '%-7s %6s %6s %7s %6ss  %s' "$1" "$2" "$3" "$4" "$5" "${6:-}")")
+    SUMMARY+=("$(printf '%-7s %6s %6s %7s %7s %6ss  %s' "$1" "$2" "$3" "$4" "$5" "$6" "${7:-}")")
     TOTAL_PASSED=$((TOTAL_PASSED + $2))
     TOTAL_FAILED=$((TOTAL_FAILED + $3))
-    printf '    %s: %s passed, %s failed, %s skipped in %ss\n' "$1" "$2" "$3" "$4" "$5"
+    TOTAL_NOT_RUN=$((TOTAL_NOT_RUN + $4))
+    printf '    %s: %s passed, %s failed, %s not run, %s skipped in %ss\n' "$1" "$2" "$3" "$4" "$5" "$6"
+}
+
+# cause LOG: why a run failed, from its log: the lab's own account when the
+# lab did not run, else the lines that name an error, else the last lines.
+cause() {
+    local log=$1 lines
+    if grep -q '^lvslab: the ' "$log"; then
+        sed -n '/^lvslab: the /,/lvslab doctor$/p' "$log"
+    else
+        lines=$(grep -E 'fatal: |FAILED!|CRITICAL|ERROR|^E  |[A-Za-z]+Error: |Error: |assert ' "$log" | head -n 20)
+        if [ -n "$lines" ]; then
+            printf '%s\n' "$lines"
+        else
+            tail -n 15 "$log"
+        fi
+    fi | sed 's/^/    | /'
+}
+
+# collected DIR: how many tests pytest finds there (counted on the host, so
+# that tests a guest never ran can be counted as not run).
+collected() {
+    python3 -m pytest -p no:cacheprovider --collect-only -q "$1" 2>/dev/null |
+        sed -n 's/^\([0-9][0-9]*\) tests\{0,1\} collected.*/\1/p' | tail -n 1
+}
+
+# doctor: is the lab usable here? Asked once, before the first tier that needs it.
+doctor() {
+    [ "$LAB_OK" != unknown ] && return 0
+    say "can the lab run on this machine? (lvslab doctor)"
+    if lvslab doctor >"$LOGS/doctor.log" 2>&1; then
+        LAB_OK=yes
+        grep -E '^  the lab kernel|guest boot|guest kernel|nf_tables|^verdict' "$LOGS/doctor.log" | sed 's/^/    /'
+    else
+        LAB_OK=no
+        sed 's/^/    | /' "$LOGS/doctor.log"
+        echo "    the lab cannot run here: its tests are counted as not run"
+    fi
 }
 
 # check LOG CMD...: run one check quietly; show its log if it fails.
@@ -76,7 +119,7 @@ tier_lint() {
     if check "$LOGS/changelog.log" antsibull-changelog lint; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     if check "$LOGS/shellcheck.log" shellcheck -x scripts/*.sh .ci/run tests/lab/lvslab/guest-init.sh tests/lab/bin/lvslab
     then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-    echo "$passed $failed 0" >&3
+    echo "$passed $failed 0 0" >&3
 }
 
 # ansible-test wants the ansible_collections/NS/NAME layout and lists files
@@ -101,7 +144,7 @@ tier_sanity() {
         grep -E '^(ERROR|FATAL)|^tests/|^plugins/|^playbooks/|^roles/' "$LOGS/sanity.log" | head -n 60 | sed 's/^/    | /'
         [ "$failed" -eq 0 ] && failed=1
     fi
-    echo "$((ran - failed)) $failed 0" >&3
+    echo "$((ran - failed)) $failed 0 0" >&3
 }
 
 tier_units() {
@@ -109,23 +152,26 @@ tier_units() {
     rm -rf "$INSTALLED/tests/output/junit"
     (cd "$INSTALLED" && ansible-test units --venv --python 3.11 --color no) >"$LOGS/units.log" 2>&1 ||
         tail -n 40 "$LOGS/units.log" | sed 's/^/    | /'
-    junit "$INSTALLED"/tests/output/junit/*.xml >&3
+    read -r p f sk < <(junit "$INSTALLED"/tests/output/junit/*.xml)
+    echo "$p $f 0 $sk" >&3
 }
 
 tier_unit() {
     python3 -m pytest -p no:cacheprovider -q tests/lab/tests/unit --junitxml "$LOGS/unit.xml" \
         >"$LOGS/unit.log" 2>&1 || tail -n 40 "$LOGS/unit.log" | sed 's/^/    | /'
-    junit "$LOGS/unit.xml" >&3
+    read -r p f sk < <(junit "$LOGS/unit.xml")
+    echo "$p $f 0 $sk" >&3
 }
 
 # molecule_lane LOG SCENARIO...: each scenario in a guest of its own, one
-# after the other; "rc=N SCENARIO" lines in LOG tell how each ended.
+# after the other; "rc=N SCENARIO" lines in LOG tell how each ended, and a
+# scenario whose guest never ran leaves a not-run file in its run directory.
 molecule_lane() {
     local log=$1 scenario
     shift
     for scenario in "$@"; do
         echo "--- molecule test -s $scenario"
-        lvslab run --timeout 1500 -- molecule test -s "$scenario"
+        lvslab run --run-dir "$RUNS/molecule-$scenario" --timeout 1500 -- molecule test -s "$scenario"
         echo "rc=$? $scenario"
     done >>"$log" 2>&1
 }
@@ -134,52 +180,95 @@ tier_lab() {
     # Two guests at a time. Lane one: the kernel-facing suite in one pytest
     # process, then half of the per-mode scenarios; lane two: the every-mode
     # scenario, then the other half.
-    local guest_dir scenario lane_one=() lane_two=(modes) mol_passed=0 mol_failed=0 i=0
-    guest_dir=$ROOT/.lab/runs/test-guest-$(date +%Y%m%d-%H%M%S)
+    local guest_dir scenario lane_one=() lane_two=(modes) passed=0 failed=0 not_run=0 skipped=0 i=0
+    local expected p f s section
+    guest_dir=$RUNS/guest
     for scenario in extensions/molecule/*/molecule.yml; do
         scenario=$(basename "$(dirname "$scenario")")
         [ "$scenario" = modes ] && continue
         if ((i++ % 2)); then lane_two+=("$scenario"); else lane_one+=("$scenario"); fi
     done
-    : >"$LOGS/lab-molecule-1.log"
-    : >"$LOGS/lab-molecule-2.log"
-    {
-        lvslab run --run-dir "$guest_dir" --timeout 1500 -- python3 -m pytest -p no:cacheprovider -v \
-            tests/lab/tests/guest --junitxml "$guest_dir/junit.xml" >"$LOGS/lab-guest.log" 2>&1 ||
-            tail -n 40 "$LOGS/lab-guest.log" | sed 's/^/    | /'
-        molecule_lane "$LOGS/lab-molecule-1.log" "${lane_one[@]}"
-    } &
-    local lane_one_pid=$!
-    molecule_lane "$LOGS/lab-molecule-2.log" "${lane_two[@]}"
-    wait "$lane_one_pid"
-    for scenario in "${lane_one[@]}" "${lane_two[@]}"; do
-        if grep -qh "^rc=0 $scenario\$" "$LOGS"/lab-molecule-*.log; then
-            mol_passed=$((mol_passed + 1))
-        else
-            mol_failed=$((mol_failed + 1))
-            echo "    FAILED: molecule scenario $scenario (log: $(grep -l -- "-s $scenario\$" "$LOGS"/lab-molecule-*.log))"
-            awk -v s="--- molecule test -s $scenario" '$0 == s {on=1} on' "$LOGS"/lab-molecule-*.log |
-                grep -E 'fatal:|FAILED|FAIL |ERROR|CRITICAL' | head -n 20 | sed 's/^/    | /'
+    expected=$(collected tests/lab/tests/guest)
+    if [ -z "$expected" ]; then
+        echo "    FAILED: cannot count the guest tests (pytest --collect-only tests/lab/tests/guest)"
+        expected=1
+    fi
+    if [ "$LAB_OK" = yes ]; then
+        : >"$LOGS/lab-molecule-1.log"
+        : >"$LOGS/lab-molecule-2.log"
+        {
+            lvslab run --run-dir "$guest_dir" --timeout 1500 -- python3 -m pytest -p no:cacheprovider -v \
+                tests/lab/tests/guest --junitxml "$guest_dir/junit.xml" >"$LOGS/lab-guest.log" 2>&1
+            molecule_lane "$LOGS/lab-molecule-1.log" "${lane_one[@]}"
+        } &
+        local lane_one_pid=$!
+        molecule_lane "$LOGS/lab-molecule-2.log" "${lane_two[@]}"
+        wait "$lane_one_pid"
+        # The guest suite: what its junit file counts; whatever it does not
+        # count never ran.
+        p=0 f=0 s=0
+        [ -e "$guest_dir/junit.xml" ] && read -r p f s < <(junit "$guest_dir/junit.xml")
+        passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+        if ((p + f + s < expected)); then
+            not_run=$((not_run + expected - p - f - s))
+            echo "    NOT RUN: $((expected - p - f - s)) of $expected guest tests (log: $LOGS/lab-guest.log)"
+            cause "$LOGS/lab-guest.log"
+        elif ((f)); then
+            echo "    FAILED: $f guest tests (log: $LOGS/lab-guest.log)"
+            grep -E '^(FAILED|ERROR) ' "$LOGS/lab-guest.log" | head -n 20 | sed 's/^/    | /'
         fi
-    done
-    # The runner's own tests boot guests of their own, so they come after.
+        for scenario in "${lane_one[@]}" "${lane_two[@]}"; do
+            section=$LOGS/lab-molecule-$scenario.log
+            awk -v s="--- molecule test -s $scenario" '$0 ~ /^--- molecule test -s / {on = ($0 == s)} on' \
+                "$LOGS"/lab-molecule-[12].log >"$section"
+            if grep -qx "rc=0 $scenario" "$section"; then
+                passed=$((passed + 1))
+            elif [ -e "$RUNS/molecule-$scenario/not-run" ]; then
+                not_run=$((not_run + 1))
+                echo "    NOT RUN: molecule scenario $scenario: the lab did not run (log: $section)"
+                cause "$section"
+            else
+                failed=$((failed + 1))
+                echo "    FAILED: molecule scenario $scenario (log: $section)"
+                cause "$section"
+            fi
+        done
+    else
+        not_run=$((expected + ${#lane_one[@]} + ${#lane_two[@]}))
+        echo "    NOT RUN: $expected guest tests and ${#lane_one[@]}+${#lane_two[@]} molecule scenarios (the lab cannot run here)"
+    fi
+    # The runner's own tests boot guests of their own, so they come after;
+    # they run even where the doctor failed: each says how the lab fails.
     python3 -m pytest -p no:cacheprovider -q tests/lab/tests/runner --junitxml "$LOGS/lab-runner.xml" \
         >"$LOGS/lab-runner.log" 2>&1 || tail -n 40 "$LOGS/lab-runner.log" | sed 's/^/    | /'
-    read -r p f s < <(junit "$guest_dir/junit.xml" "$LOGS/lab-runner.xml")
-    echo "$((p + mol_passed)) $((f + mol_failed)) $s" >&3
+    read -r p f s < <(junit "$LOGS/lab-runner.xml")
+    echo "$((passed + p)) $((failed + f)) $not_run $((skipped + s))" >&3
 }
 
 tier_bench() {
+    if [ "$LAB_OK" != yes ]; then
+        echo "    NOT RUN: the benchmark (the lab cannot run here)"
+        echo "0 0 1 0" >&3
+        return
+    fi
     # Alone in the machine, so that nothing else skews the figures.
-    if lvslab run --timeout 1500 -- python3 tests/lab/bench/ipvs_table.py >"$LOGS/bench.log" 2>&1; then
+    if lvslab run --run-dir "$RUNS/bench" --timeout 1500 -- python3 tests/lab/bench/ipvs_table.py \
+        >"$LOGS/bench.log" 2>&1; then
         sed -n '/^IPVS table benchmark/,/^initial apply:/p' "$LOGS/bench.log" | sed 's/^/    /'
-        echo "1 0 0" >&3
+        echo "1 0 0 0" >&3
+    elif [ -e "$RUNS/bench/not-run" ]; then
+        echo "    NOT RUN: the benchmark: the lab did not run (log: $LOGS/bench.log)"
+        cause "$LOGS/bench.log"
+        echo "0 0 1 0" >&3
     else
-        tail -n 40 "$LOGS/bench.log" | sed 's/^/    | /'
-        echo "0 1 0" >&3
+        echo "    FAILED: the benchmark (log: $LOGS/bench.log)"
+        cause "$LOGS/bench.log"
+        echo "0 1 0 0" >&3
     fi
 }
 
+RUNS=$ROOT/.lab/runs/test-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$RUNS"
 for tier in "${TIERS[@]}"; do
     case $tier in
         lint) note="ruff, ruff format, ansible-lint, changelog, shellcheck" ;;
@@ -190,17 +279,21 @@ for tier in "${TIERS[@]}"; do
         bench) note="tests/lab/bench/ipvs_table.py" ;;
         *) echo "unknown tier: $tier" >&2; exit 2 ;;
     esac
+    case $tier in lab | bench) doctor ;; esac
     say "tier $tier ($note)"
     start=$SECONDS
-    # A tier prints its progress on stdout and its "passed failed skipped" on fd 3.
+    # A tier prints its progress on stdout and "passed failed not-run skipped" on fd 3.
     out=$("tier_$tier" 3>&1 1>&2)
-    read -r passed failed skipped <<<"$out"
-    record "$tier" "${passed:-0}" "${failed:-1}" "${skipped:-0}" "$((SECONDS - start))" "$note"
+    read -r passed failed not_run skipped <<<"$out"
+    record "$tier" "${passed:-0}" "${failed:-1}" "${not_run:-0}" "${skipped:-0}" "$((SECONDS - start))" "$note"
 done
 
 echo
-echo "tier    passed failed skipped   time  what"
+echo "tier    passed failed not run skipped   time  what"
 printf '%s\n' "${SUMMARY[@]}"
-echo "logs: $LOGS"
-echo "total: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
-[ "$TOTAL_FAILED" -eq 0 ] && [ "$TOTAL_PASSED" -gt 0 ]
+echo "logs: $LOGS; lab runs: $RUNS"
+if [ "$LAB_OK" = no ]; then
+    echo "THE LAB DID NOT RUN on this machine: $TOTAL_NOT_RUN tests could not run (see $LOGS/doctor.log)"
+fi
+echo "total: $TOTAL_PASSED passed, $TOTAL_FAILED failed, $TOTAL_NOT_RUN not run"
+[ "$TOTAL_FAILED" -eq 0 ] && [ "$TOTAL_NOT_RUN" -eq 0 ] && [ "$TOTAL_PASSED" -gt 0 ]

@@ -1,5 +1,6 @@
 """lvslab: the lvs.ipvs lab.
 
+doctor   can the lab run on this machine? what the guest kernel offers, what to do if not
 run      run a command against a kernel with IPVS (the host's, or a UML guest)
 up       build a topology of network namespaces       (inside the lab kernel)
 down     remove it
@@ -19,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import checks, kernel, report, topology
+from . import checks, doctor, kernel, report, topology
 
 
 def _cmd_run(args) -> int:
@@ -41,6 +42,10 @@ def _cmd_run(args) -> int:
         file=sys.stderr,
     )
     return rc
+
+
+def _cmd_doctor(args) -> int:
+    return doctor.run(Path(__file__).resolve().parents[3], mem=args.mem)
 
 
 def _cmd_up(args) -> int:
@@ -100,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--state", default=str(topology.DEFAULT_STATE), help="lab state directory")
     sub = parser.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("doctor", help="check that the lab can run here, and show what its kernel offers")
+    p.add_argument("--mem", default="768M", help="UML guest memory")
+    p.set_defaults(func=_cmd_doctor)
 
     p = sub.add_parser("run", help="run a command against a kernel with IPVS")
     p.add_argument("--kernel", default="auto", choices=("auto", "host", "uml"))

@@ -12,10 +12,12 @@ MODE=$1
 RUN_DIR=$2
 ROOT=/run/lvslab-root
 
+# halt -d: no wtmp record. Before pivot_root the root is the real machine's
+# (hostfs), and a plain `halt -f` appends to its /var/log/wtmp.
 fail() {
     echo "lvslab guest: $*" >&2
     echo 125 > "$RUN_DIR/rc"
-    [ "$MODE" = uml ] && halt -f
+    [ "$MODE" = uml ] && halt -f -d
     exit 125
 }
 
@@ -71,6 +73,6 @@ echo "@@lvslab-end@@"
 
 sync
 if [ "$MODE" = uml ]; then
-    halt -f
+    halt -f -d
 fi
 exit 0

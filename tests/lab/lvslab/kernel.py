@@ -10,7 +10,9 @@ absorbs every write except those to the run directory.
 
 from __future__ import annotations
 
+import collections
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -20,6 +22,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import NoReturn
+
+from . import xstate
 
 HERE = Path(__file__).resolve().parent
 INIT = HERE / "guest-init.sh"
@@ -34,6 +39,47 @@ PASSED_ENV = ("CI", "TERM", "PYTHONPATH", "VIRTUAL_ENV", "PY_COLORS", "NO_COLOR"
 
 class LabError(RuntimeError):
     """The lab could not run the command at all (as opposed to the command failing)."""
+
+
+# Lines of a boot log that say why a guest stopped, each with what to do.
+CAUSES = (
+    (
+        re.compile(r"ptrace.*(fp|fpx) regs failed"),
+        "the host's XSAVE area does not fit this UML's FPU buffer; the lab's shim (tests/lab/lvslab/uml-xstate.c) "
+        "should have widened it: see the troubleshooting part of docs/lab.md",
+    ),
+    (
+        re.compile(r"ptrace.*failed|failed.*ptrace"),
+        "UML could not trace its own processes (ptrace refused by the host)",
+    ),
+    (
+        re.compile(r"Out of memory|invoked oom-killer|Killed process|deadlocked on memory|Failed to allocate"),
+        "the guest ran out of memory: give it more with --mem, or free memory (and /dev/shm) on the host",
+    ),
+    (re.compile(r"^lvslab guest: "), "the lab's guest init stopped (the line says why)"),
+    (re.compile(r"modprobe: |insmod: "), "a kernel module is missing or would not load"),
+    (re.compile(r"Kernel panic|Attempted to kill init"), ""),
+    (re.compile(r"Unable to mount|VFS: "), "the guest could not mount its root file system (hostfs)"),
+)
+BACKTRACE = re.compile(r"^\s*\[<[0-9a-f]+>\]")
+PRINTK_LEVEL = re.compile(r"^<\d>")
+
+
+def boot_failure(lines: list[str]) -> tuple[list[str], list[str]]:
+    """(the lines of a boot log that name a cause, what to do about them), in log order."""
+    found, hints = [], []
+    for raw in lines:
+        line = PRINTK_LEVEL.sub("", raw.rstrip("\n"))
+        if BACKTRACE.match(line):
+            continue
+        for pattern, hint in CAUSES:
+            if pattern.search(line):
+                if line not in found:
+                    found.append(line)
+                if hint and hint not in hints:
+                    hints.append(hint)
+                break
+    return found, hints
 
 
 def host_has_ipvs() -> bool:
@@ -154,10 +200,18 @@ def run(
     (run_dir / "job.sh").write_text(_job_script(argv, workdir, guest_env(run_dir, env)))
     rc_file = run_dir / "rc"
     rc_file.unlink(missing_ok=True)
-    cmd = _command(kernel, run_dir, mem)
+    boot_seconds = run_dir / "boot-seconds"
+    boot_seconds.unlink(missing_ok=True)
+    (run_dir / NOT_RUN).unlink(missing_ok=True)
+    try:
+        cmd = _command(kernel, run_dir, mem)
+        proc_env = xstate.uml_env(run_dir) if kernel == "uml" else None
+    except (LabError, xstate.ShimError) as exc:
+        _not_run(run_dir, f"the lab did not run: {exc}")
     started = time.monotonic()
     proc = subprocess.Popen(
         cmd,
+        env=proc_env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -165,6 +219,9 @@ def run(
         cwd=run_dir,
     )
     boot_log = []
+    # The last lines of the command's output: a kernel that panics while the
+    # command runs prints the reason there, not in the boot log.
+    tail: collections.deque[str] = collections.deque(maxlen=200)
     inside = False
     expired = threading.Event()
 
@@ -181,7 +238,7 @@ def run(
             line = raw.decode("utf-8", "replace").replace("\r", "")
             if line.rstrip("\n") == BEGIN:
                 inside = True
-                (run_dir / "boot-seconds").write_text(f"{time.monotonic() - started:.2f}\n")
+                boot_seconds.write_text(f"{time.monotonic() - started:.2f}\n")
                 continue
             if line.rstrip("\n") == END:
                 inside = False
@@ -189,6 +246,8 @@ def run(
             if inside or verbose:
                 out.write(line)
                 out.flush()
+            if inside:
+                tail.append(line)
             else:
                 boot_log.append(line)
         proc.wait()
@@ -199,10 +258,48 @@ def run(
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     (run_dir / "boot.log").write_text("".join(boot_log))
+    began = boot_seconds.exists()
     if expired.is_set():
+        if not began:
+            _not_run(run_dir, not_run_message(kernel, run_dir, boot_log, started=False, timeout=timeout))
         out.write(f"lvslab: timed out after {timeout:.0f}s; run directory {run_dir}\n")
         return 124, run_dir
-    if not rc_file.exists():
-        out.write("".join(boot_log[-30:]))
-        raise LabError(f"the {kernel} kernel ended without an exit status; see {run_dir}/boot.log")
+    # The guest's init writes an exit status of its own (125) when it cannot
+    # set the lab up: that is a lab that did not run, not a failed command.
+    if not rc_file.exists() or not began:
+        _not_run(run_dir, not_run_message(kernel, run_dir, boot_log + list(tail), started=began))
     return int(rc_file.read_text().strip() or 125), run_dir
+
+
+NOT_RUN = "not-run"  # in a run directory: the lab did not run the command, and why
+
+
+def _not_run(run_dir: Path, message: str) -> NoReturn:
+    """Raise LabError; leave the message in the run directory, for scripts that tell 'did not run' from 'failed'."""
+    (run_dir / NOT_RUN).write_text(message + "\n")
+    raise LabError(message)
+
+
+def not_run_message(
+    kernel: str, run_dir: Path, boot_log: list[str], *, started: bool, timeout: float | None = None
+) -> str:
+    """Why a lab run ended without the command's exit status, for a person to act on."""
+    causes, hints = boot_failure(boot_log)
+    if started:
+        head = f"the {kernel} kernel stopped while the command ran, before it could pass its exit status out"
+    elif timeout:
+        head = f"the {kernel} kernel did not start the command within {timeout:.0f} s: the lab did not run"
+    else:
+        head = f"the {kernel} kernel stopped before the command started: the lab did not run"
+    lines = [head]
+    if causes:
+        lines.append("the boot log says why:")
+        lines += [f"    {line}" for line in causes[:12]]
+    else:
+        lines.append("no line of the boot log names a cause; its last lines:")
+        lines += [f"    {line.rstrip()}" for line in boot_log[-10:] if line.strip()]
+    lines += [f"  -> {hint}" for hint in hints]
+    if kernel == "uml":
+        lines.append(f"  (FPU buffer: {xstate.describe(xstate.read_report(run_dir))})")
+    lines.append(f"whole log: {run_dir}/boot.log; check the machine with: lvslab doctor")
+    return "\n".join(lines)

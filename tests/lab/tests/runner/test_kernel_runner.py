@@ -29,11 +29,17 @@ def test_writes_outside_the_run_directory_never_reach_the_real_machine(run):
     marker = f"lvslab-test-{uuid.uuid4().hex}"
     targets = [f"/etc/{marker}", f"/var/lib/{marker}", f"/root/{marker}", f"/usr/local/{marker}"]
     script = " && ".join(f"echo x > {t} && test -e {t}" for t in targets)
+    # halt writes a wtmp record unless told not to; the guest must never
+    # leave one on the real machine.
+    wtmp = Path("/var/log/wtmp")
+    before = wtmp.stat() if wtmp.exists() else None
     rc, out, run_dir = run(script + f" && echo inside > $LVS_LAB_RUN_DIR/{marker}")
     assert rc == 0, out
     for target in targets:
         assert not Path(target).exists(), f"{target} leaked to the real machine"
     assert (run_dir / marker).read_text() == "inside\n"
+    after = wtmp.stat() if wtmp.exists() else None
+    assert (before and (before.st_size, before.st_mtime)) == (after and (after.st_size, after.st_mtime))
 
 
 def test_a_hung_job_is_killed_at_the_timeout(run):
