@@ -298,7 +298,7 @@ def run(checkout: Path, mem: str = "768M", out=None) -> int:
             out.write(f"  - {f.name}: {f.fix or f.detail.splitlines()[0]}\n")
         out.write("  see the troubleshooting part of docs/lab.md\n")
         return 1
-    optional = [f for f in guest if not f.ok]
+    optional = [f for f in host + guest if not f.ok]
     out.write(
         "verdict: the lab can run here"
         + (f" (without: {', '.join(f.name for f in optional)})" if optional else "")
