@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command: set up from nothing, then run every test tier
 # and print the counts of each.
-#   lint     ruff, ansible-lint (production profile), antsibull-changelog lint
-#            and a shell script check
+#   lint     ruff, ansible-lint (production profile), antsibull-changelog lint,
+#            a shell script check, and the generated doc fragment up to date
 #   sanity   ansible-test sanity, on the collection installed from its tarball
 #   units    ansible-test units (the collection's plugins)
 #   unit     pytest of the lab tool's logic
@@ -117,6 +117,8 @@ tier_lint() {
     if check "$LOGS/ruff-format.log" ruff format --check .; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     if check "$LOGS/ansible-lint.log" ansible-lint --profile production; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     if check "$LOGS/changelog.log" antsibull-changelog lint; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    if check "$LOGS/doc-fragment.log" python3 scripts/doc_fragment.py --check
+    then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     if check "$LOGS/shellcheck.log" shellcheck -x scripts/*.sh .ci/run tests/lab/lvslab/guest-init.sh tests/lab/bin/lvslab
     then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     echo "$passed $failed 0 0" >&3
@@ -271,7 +273,7 @@ RUNS=$ROOT/.lab/runs/test-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$RUNS"
 for tier in "${TIERS[@]}"; do
     case $tier in
-        lint) note="ruff, ruff format, ansible-lint, changelog, shellcheck" ;;
+        lint) note="ruff, ruff format, ansible-lint, changelog, doc fragment, shellcheck" ;;
         sanity) note="ansible-test sanity tests" ;;
         units) note="ansible-test units" ;;
         unit) note="pytest tests/lab/tests/unit" ;;

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import ValidationError, normalize_table
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import ValidationError, normalize_table
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvsadm_format import RulesError, parse, render
 
 

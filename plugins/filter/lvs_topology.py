@@ -8,19 +8,19 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _lvs_topology
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import ValidationError
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import ValidationError
 
 
-def director_plan(services, host=None):
+def director_plan(services, host=None, inventory=None):
     try:
-        return _lvs_topology.director_plan(services or [], host)
+        return _lvs_topology.director_plan(services or [], host, inventory)
     except ValidationError as exc:
         raise AnsibleFilterError(f"director_plan: {exc}") from exc
 
 
-def real_server_plan(services, host):
+def real_server_plan(services, host, inventory=None):
     try:
-        return _lvs_topology.real_server_plan(services or [], host)
+        return _lvs_topology.real_server_plan(services or [], host, inventory)
     except ValidationError as exc:
         raise AnsibleFilterError(f"real_server_plan: {exc}") from exc
 

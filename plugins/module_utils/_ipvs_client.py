@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The IPVS client: one plain netlink socket, requests sent in batches, answers matched by sequence number.
 
-Kept apart from the kernel's vocabulary (_ipvs_netlink) and the codec
-(_ipvs_codec) so that code which only validates, plans or formats a table
+Kept apart from the kernel's numbers (_ipvs_uapi), the translation of
+dicts (_ipvs_attrs) and the codec (_ipvs_codec) so that code which only validates, plans or formats a table
 (the model, the filters on the controller) never loads the socket code.
 """
 
@@ -22,10 +22,30 @@ except ImportError:
     ctrlmsg = object
     CTRL_CMD_GETFAMILY = GENL_ID_CTRL = None
 
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_codec import _HEADER, _split, encode_message, parse_reply
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
-    DEFAULT_SCHEDULER,
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_attrs import (
+    daemon_attrs,
+    decode_daemon,
+    decode_dest,
+    decode_service,
+    dest_attrs,
+    service_attrs,
+    timeout_attrs,
+    version_text,
+)
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_codec import (
+    HEADER,
+    encode_message,
+    parse_reply,
+    split_messages,
+)
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_errors import (
     FAMILY_MISSING_MESSAGE,
+    IPVSError,
+    describe_error,
+    subject_text,
+)
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_uapi import (
+    FAMILY_NUMBERS,
     GENL_NAME,
     IPVS_CMD_ATTR_DEST,
     IPVS_CMD_ATTR_SERVICE,
@@ -50,23 +70,10 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
     NLM_F_REQUEST,
     PYROUTE2_IMPORT_ERROR,
     IPVSDest,
-    IPVSError,
     IPVSMessage,
     IPVSService,
-    _check_int,
-    _subject,
-    daemon_attrs,
-    decode_daemon,
-    decode_dest,
-    decode_service,
-    describe_error,
-    dest_attrs,
-    dest_text,
-    service_attrs,
-    service_family,
-    service_text,
-    version_text,
 )
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_vocabulary import dest_text, service_text
 
 NETLINK_GENERIC = 16
 NLMSG_ERROR = 2
@@ -201,14 +208,14 @@ class IPVSClient:
             if left <= 0:
                 raise _TIMEOUT()
             self._sock.settimeout(left)
-            for kind, seq, body in _split(self._sock.recv(RECV_SIZE)):
+            for kind, seq, body in split_messages(self._sock.recv(RECV_SIZE)):
                 if seq not in pending or seq in ended or seq in errors:
                     continue  # a late answer to an abandoned request
                 if kind not in (NLMSG_ERROR, NLMSG_DONE):
                     pending[seq].append(body)
                     continue
                 waiting -= 1
-                code = -_INT.unpack_from(body, _HEADER.size)[0] if len(body) >= _HEADER.size + 4 else 0
+                code = -_INT.unpack_from(body, HEADER.size)[0] if len(body) >= HEADER.size + 4 else 0
                 if code:
                     errors[seq] = code
                 else:
@@ -222,7 +229,7 @@ class IPVSClient:
             self._receive(pending, time.monotonic() + limit, errors, set())
         except _TIMEOUT:
             raise IPVSError(
-                errno.ETIMEDOUT, f"{_subject(operation, subject)}: no answer from the kernel in {limit}s"
+                errno.ETIMEDOUT, f"{subject_text(operation, subject)}: no answer from the kernel in {limit}s"
             ) from None
         except OSError as exc:
             code = exc.errno or errno.EIO
@@ -277,7 +284,7 @@ class IPVSClient:
                     code = errors[seq]
                     failed.append((index, IPVSError(code, describe_error(code, operation, subject, details))))
                 else:
-                    message = f"{_subject(operation, subject)}: no answer from the kernel in {self.timeout}s"
+                    message = f"{subject_text(operation, subject)}: no answer from the kernel in {self.timeout}s"
                     failed.append((index, IPVSError(errno.ETIMEDOUT, message)))
             if failed:
                 raise BatchError(applied, failed, list(range(first + len(chunk), len(requests))))
@@ -319,7 +326,7 @@ class IPVSClient:
         if dest is not None:
             attrs.append(["IPVS_CMD_ATTR_DEST", {"attrs": dest_attrs(dest, full)}])
             subject = f"{dest_text(dest)} in service {subject}"
-        details = {"scheduler": service.get("scheduler") or DEFAULT_SCHEDULER, "pe_name": service.get("pe_name") or ""}
+        details = {"scheduler": service.get("scheduler") or "?", "pe_name": service.get("pe_name") or ""}
         return attrs, subject, details
 
     def _step(self, operation, service, dest=None):
@@ -344,7 +351,7 @@ class IPVSClient:
         replies = self._request(
             IPVS_CMD_GET_DEST, attrs, dump=True, operation="destinations", subject=service_text(service), raw=True
         )
-        af = service_family(service)
+        af = FAMILY_NUMBERS[service["family"]]
         return [decode_dest(parse_reply(reply, IPVS_CMD_ATTR_DEST, IPVSDest), af) for reply in replies]
 
     def add_destination(self, service, dest):
@@ -369,16 +376,12 @@ class IPVSClient:
             "udp": reply.get_attr("IPVS_CMD_ATTR_TIMEOUT_UDP"),
         }
 
-    def set_timeouts(self, tcp=None, tcpfin=None, udp=None):
-        """Seconds; None or 0 leaves a timeout as it is (the kernel ignores 0)."""
-        attrs = []
-        for name, value in (("TCP", tcp), ("TCP_FIN", tcpfin), ("UDP", udp)):
-            if value:
-                attrs.append(
-                    [f"IPVS_CMD_ATTR_TIMEOUT_{name}", _check_int(f"{name.lower()} timeout", value, 0, 2**31 - 1)]
-                )
+    def set_timeouts(self, timeouts):
+        """Set the timeouts given ({"tcp", "tcpfin", "udp"}: seconds); None or 0 leaves one as it is."""
+        attrs = timeout_attrs(timeouts)
         if attrs:
-            self._request(IPVS_CMD_SET_CONFIG, attrs, operation="set_timeouts")
+            subject = ", ".join(f"{name} {value}" for name, value in timeouts.items() if value)
+            self._request(IPVS_CMD_SET_CONFIG, attrs, operation="set_timeouts", subject=subject)
 
     def info(self):
         reply = self._request(IPVS_CMD_GET_INFO, operation="get_info")[0]
@@ -396,8 +399,15 @@ class IPVSClient:
         return [decode_daemon(reply.get_attr("IPVS_CMD_ATTR_DAEMON")) for reply in replies]
 
     def start_daemon(self, daemon):
+        """Start a sync daemon (a canonical dict: the validator's normalize_daemon())."""
         attrs = [["IPVS_CMD_ATTR_DAEMON", {"attrs": daemon_attrs(daemon)}]]
-        self._request(IPVS_CMD_NEW_DAEMON, attrs, operation="start_daemon", subject=str(daemon.get("state")))
+        self._request(
+            IPVS_CMD_NEW_DAEMON,
+            attrs,
+            operation="start_daemon",
+            subject=f"{daemon['state']} on {daemon['mcast_interface']}",
+            details={"interface": daemon["mcast_interface"]},
+        )
 
     def stop_daemon(self, state, timeout=10.0):
         """Stop the master or backup daemon.
@@ -405,7 +415,6 @@ class IPVSClient:
         The kernel may not answer a stop sent right after a start; after a
         timeout the daemon list decides whether the stop happened.
         """
-        state = str(state).lower()
         attrs = [["IPVS_CMD_ATTR_DAEMON", {"attrs": daemon_attrs({"state": state}, full=False)}]]
         try:
             self._request(IPVS_CMD_DEL_DAEMON, attrs, operation="stop_daemon", subject=str(state), timeout=timeout)

@@ -7,27 +7,27 @@ pyroute2's generic encoding and decoding cost more than the kernel's work:
 with it, loading a 10,000-destination table spends 2 s in encoding alone,
 and reading one takes several times as long as `ipvsadm -Sn`. IPVS
 requests are therefore encoded, and service and destination dumps decoded,
-by this small codec, driven by the nla_map tables of _ipvs_netlink's message
+by this small codec, driven by the nla_map tables of _ipvs_uapi's message
 classes so that each attribute is still defined once; unit tests hold it to
 pyroute2's bytes and results. pyroute2 still decodes the rare replies (info,
 daemons, timeouts) and looks up the family.
 
 The netlink header is laid out here once: encode_message writes it, and
-_split reads it back when the client cuts a received buffer into messages.
+split_messages reads it back when the client cuts a received buffer into messages.
 """
 
 from __future__ import annotations
 
 import struct
 
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import (
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_uapi import (
     GENL_VERSION,
     IPVSDest,
     IPVSMessage,
     IPVSService,
 )
 
-_HEADER = struct.Struct("=IHHII")
+HEADER = struct.Struct("=IHHII")
 _NLA = struct.Struct("=HH")
 _NLA_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED and NLA_F_NET_BYTEORDER
 _SCALARS = {
@@ -38,19 +38,19 @@ _SCALARS = {
     "be16": struct.Struct(">H"),
 }
 _GENL = struct.Struct("=BBH")
-_GENL_HEADER_SIZE = _GENL.size
+_GENLHEADER_SIZE = _GENL.size
 _TABLES = {}
 _ENCODERS = {}
 # The top-level nests of a request: IPVSMessage decides by cmd only when decoding.
 _NESTS = {"_service_or_info": IPVSService, "_dest_or_info": IPVSDest}
 
 
-def _split(data):
+def split_messages(data):
     """(type, sequence number, whole message) of each netlink message in one received buffer."""
     offset = 0
-    while offset + _HEADER.size <= len(data):
-        length, kind, _flags, seq, _pid = _HEADER.unpack_from(data, offset)
-        if length < _HEADER.size:
+    while offset + HEADER.size <= len(data):
+        length, kind, _flags, seq, _pid = HEADER.unpack_from(data, offset)
+        if length < HEADER.size:
             return
         yield kind, seq, data[offset : offset + length]
         offset += (length + 3) & ~3
@@ -161,12 +161,12 @@ def encode_attrs(cls, attrs):
 def encode_message(family, cmd, attrs, flags, seq):
     """One IPVS request as bytes: netlink header, genl header (cmd, version), attributes."""
     body = _GENL.pack(cmd, GENL_VERSION, 0) + encode_attrs(IPVSMessage, attrs)
-    return _HEADER.pack(_HEADER.size + len(body), family, flags, seq, 0) + body
+    return HEADER.pack(HEADER.size + len(body), family, flags, seq, 0) + body
 
 
 def parse_reply(data, attr_type, cls):
     """The nest of type attr_type in one IPVS reply message, decoded by cls; None if absent."""
-    offset = _HEADER.size + _GENL_HEADER_SIZE
+    offset = HEADER.size + _GENLHEADER_SIZE
     while offset + 4 <= len(data):
         length, kind = _NLA.unpack_from(data, offset)
         if length < 4:

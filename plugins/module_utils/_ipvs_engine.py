@@ -1,10 +1,10 @@
 # Copyright (c) 2026 lvs.ipvs developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The run shared by the modules that change services: read, plan, apply in batches.
+"""The run shared by the modules that change services: read, plan, apply in batches, undo on refusal.
 
-Plain Python over the netlink client and the desired-state model, so that the
-modules stay thin and the lab benchmark times exactly what a module does.
+Plain Python over the netlink client and the diff engine, so that the modules
+stay thin and the lab benchmark times exactly what a module does.
 """
 
 from __future__ import annotations
@@ -12,27 +12,38 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_client import BatchError
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import (
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_errors import IPVSError
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_plan import (
     apply_plan,
     diff,
     from_kernel,
     plain_service,
+    service_identity,
     summarize,
+    undo,
 )
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import normalize_scope
 
 Outcome = namedtuple("Outcome", "plan changes diff before after")
 
 
 class ApplyError(Exception):
-    """The kernel refused steps of a plan: what was applied, what failed, what was never sent."""
+    """The kernel refused steps of a plan; what is left of it in the kernel is in the fields.
 
-    def __init__(self, message, errno_code, changes, applied, failed, not_sent):
+    applied: steps carried out and still in effect (after a rollback, those
+    that could not be undone); refused: steps the kernel refused, each with
+    its reason; not_sent: steps never sent; undone: steps carried out, then
+    taken back.
+    """
+
+    def __init__(self, message, errno_code, changes, applied, refused, not_sent, undone):
         super().__init__(message)
         self.errno = errno_code
         self.changes = changes
         self.applied = applied
-        self.failed = failed
+        self.refused = refused
         self.not_sent = not_sent
+        self.undone = undone
 
 
 def read_table(client, stats=True):
@@ -61,33 +72,92 @@ def current_table(client, services=None):
     return [from_kernel(service, dests) for service, dests in read_services(client, services)]
 
 
-def converge(client, current, desired, scope=None, check_mode=False):
+def _steps(ops):
+    return [(op.action, op.service, op.destination) for op in ops]
+
+
+def _roll_back(client, plan, applied):
+    """Undo the applied steps, latest first: (plan indexes undone, {plan index: why it could not be undone})."""
+    owners, back = [], []
+    for index in sorted(applied, reverse=True):
+        for step in undo(plan[index]):
+            owners.append(index)
+            back.append(step)
+    try:
+        client.run(_steps(back))
+    except BatchError as exc:
+        stuck = {owners[i]: str(error) for i, error in exc.failed}
+        stuck.update((owners[i], "not sent") for i in exc.not_sent if owners[i] not in stuck)
+        return [i for i in applied if i not in stuck], stuck
+    return list(applied), {}
+
+
+def _failure(client, current, plan, changes, exc, rollback):
+    index, first = exc.failed[0]
+    refused = [f"{changes[i]}: {error}" for i, error in exc.failed]
+    not_sent = [changes[i] for i in exc.not_sent]
+    where = f"{first} (at step {index + 1} of {len(plan)}: {changes[index]})"
+    if not rollback or not exc.applied:
+        applied = [changes[i] for i in exc.applied]
+        state = (
+            "nothing was changed"
+            if not exc.applied
+            else f"{len(exc.applied)} steps were applied and left in place (rollback is off)"
+        )
+        message = f"{where}; {state}, {len(exc.failed)} refused, {len(exc.not_sent)} not sent"
+        return ApplyError(message, first.errno, changes, applied, refused, not_sent, [])
+    undone, stuck = _roll_back(client, plan, exc.applied)
+    if not stuck:
+        message = f"{where}; the {len(undone)} steps already applied were undone: the table is as it was before"
+        left = []
+    else:
+        left = _still_different(client, plan, current)
+        if left is None:
+            detail = "; ".join(f"{changes[i]} ({why})" for i, why in sorted(stuck.items()))
+            state = f"these may still be in effect: {detail}"
+        elif not left:
+            state = "the table is as it was before all the same"
+        else:
+            state = f"the table still differs from before; these steps would restore it: {'; '.join(left)}"
+        message = f"{where}; undoing the {len(exc.applied)} steps already applied failed for {len(stuck)}: {state}"
+    return ApplyError(
+        message,
+        first.errno,
+        changes,
+        [changes[i] for i in sorted(stuck)] if left else [],
+        refused,
+        not_sent,
+        [changes[i] for i in undone],
+    )
+
+
+def _still_different(client, plan, current):
+    """After a failed undo, the steps that would restore the services the plan touched; None if unreadable."""
+    touched = {}
+    for op in plan:
+        touched.setdefault(service_identity(op.service), op.service)
+    originals = [entry for entry in current if service_identity(entry) in touched]
+    try:
+        now = current_table(client, list(touched.values()))
+    except IPVSError:
+        return None
+    return summarize(diff(now, originals, normalize_scope("all")))["changes"]
+
+
+def converge(client, current, desired, scope=None, check_mode=False, rollback=True):
     """Turn current (canonical, as read) into desired within scope; in check mode only plan.
 
-    Raises the model's ValidationError for a bad scope or desired table, and
-    ApplyError when the kernel refuses a step; the kernel's table is then
-    exactly current plus ApplyError.applied.
+    Raises ApplyError when the kernel refuses a step. With rollback (the
+    default) the steps already applied are then undone, so that the table is
+    as it was read; ApplyError says which could not be.
     """
     plan = diff(current, desired, scope)
     summary = summarize(plan)
     if plan and not check_mode:
         try:
-            client.run([(op.action, op.service, op.destination) for op in plan])
+            client.run(_steps(plan))
         except BatchError as exc:
-            changes = summary["changes"]
-            index, first = exc.failed[0]
-            message = (
-                f"{first} (at step {index + 1} of {len(plan)}: {changes[index]}; "
-                f"{len(exc.applied)} steps were applied, {len(exc.failed)} failed, {len(exc.not_sent)} not sent)"
-            )
-            raise ApplyError(
-                message,
-                first.errno,
-                changes,
-                [changes[i] for i in exc.applied],
-                [f"{changes[i]}: {error}" for i, error in exc.failed],
-                [changes[i] for i in exc.not_sent],
-            ) from None
+            raise _failure(client, current, plan, summary["changes"], exc, rollback) from None
     # The kernel did exactly what the plan says (the lab tests read it back): no second dump needed.
     after = apply_plan(current, plan)
     return Outcome(plan, summary["changes"], summary["diff"], current, after)

@@ -13,17 +13,13 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import DEFAULT_SCHEDULER, ValidationError
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import ValidationError
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_vocabulary import pe_module, scheduler_module
 
 MODULES_ROOT = "/lib/modules"
 SYS_MODULE = "/sys/module"
 # Listings in which a module may appear: built into the kernel, or loadable.
 _LISTINGS = (("modules.builtin", "builtin"), ("modules.dep", "loadable"))
-
-
-def module_name(kind, name):
-    """The kernel module behind a scheduler or persistence engine: ip_vs_rr, ip_vs_pe_sip."""
-    return f"ip_vs_{name}" if kind == "scheduler" else f"ip_vs_pe_{name}"
 
 
 def module_state(module, release=None):
@@ -45,32 +41,28 @@ def module_state(module, release=None):
     return "missing" if seen else "unknown"
 
 
-def check_service_modules(raw, path, release=None):
-    """Raise ValidationError if this kernel cannot provide the scheduler or persistence engine of raw.
+def check_service_modules(service, path, release=None):
+    """Raise ValidationError if this kernel cannot provide the scheduler or persistence engine of a service.
 
-    raw is one service as the user gave it (validated by the model); the
-    error names the field, the value and the module. A system without module
-    listings (a container without /lib/modules) is not judged: the kernel
-    will answer for itself.
+    service is canonical (the validator's); the error names the field, the
+    value and the module. A system without module listings (a container
+    without /lib/modules) is not judged: the kernel will answer for itself.
     """
     release = release or os.uname().release
-    for field, kind, name in (
-        ("scheduler", "scheduler", raw.get("scheduler") or DEFAULT_SCHEDULER),
-        ("pe_name", "pe", raw.get("pe_name")),
+    for field, module in (
+        ("scheduler", scheduler_module(service["scheduler"])),
+        ("pe_name", pe_module(service["pe_name"]) if service["pe_name"] else None),
     ):
-        if not name or name == "none":
-            continue
-        module = module_name(kind, name)
-        if module_state(module, release) == "missing":
+        if module and module_state(module, release) == "missing":
             raise ValidationError(
                 f"{path}.{field}",
-                name,
+                service[field],
                 f"this kernel has no module {module}: it is not loaded, not built in, and not in "
                 f"{MODULES_ROOT}/{release}/modules.dep (install the kernel's IPVS modules or pick another)",
             )
 
 
 def check_kernel_modules(services, path="services", release=None):
-    """check_service_modules() for each service of the user's list."""
-    for index, raw in enumerate(services or ()):
-        check_service_modules(raw, f"{path}[{index}]", release)
+    """check_service_modules() for each canonical service, in the order the user listed them."""
+    for index, service in enumerate(services or ()):
+        check_service_modules(service, f"{path}[{index}]", release)

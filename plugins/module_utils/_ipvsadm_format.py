@@ -11,9 +11,16 @@ compared with, diffed against or fed to `ipvsadm-restore`.
 
 from __future__ import annotations
 
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_vocabulary import (
+    DEFAULT_FAMILY,
+    DEFAULT_NETMASK,
+    DEFAULT_PERSISTENT_TIMEOUT,
+    DEFAULT_SCHEDULER,
+    DEFAULT_TUNNEL_TYPE,
+)
+
 PROTOCOL_OPTIONS = {"tcp": "-t", "udp": "-u", "sctp": "--sctp-service"}
 FORWARD_OPTIONS = {"masq": "-m", "droute": "-g", "tunnel": "-i", "local": "-g", "bypass": "-g"}
-DEFAULT_NETMASK = {"ipv4": "255.255.255.255", "ipv6": 128}
 SCHEDULER_FLAGS = ("sh-fallback", "sh-port", "mh-fallback", "mh-port", "flag-1", "flag-2", "flag-3")
 
 
@@ -167,10 +174,17 @@ def _service_of(opts, where):
     if "fwmark" in opts:
         if not opts["fwmark"].isdigit():
             raise RulesError(f"{where}: fwmark {opts['fwmark']!r} is not a number")
-        return {"fwmark": int(opts["fwmark"]), "family": opts.get("family", "ipv4")}
+        return {"fwmark": int(opts["fwmark"]), "family": opts.get("family", DEFAULT_FAMILY)}
     if "protocol" not in opts:
         raise RulesError(f"{where}: no service (-t, -u, --sctp-service or -f)")
     return {"protocol": opts["protocol"], "address": opts["address"], "port": opts["port"]}
+
+
+def service_spec_text(service):
+    """How an error names a parsed service: tcp 203.0.113.1:80, fwmark 5."""
+    if "fwmark" in service:
+        return f"fwmark {service['fwmark']}"
+    return f"{service['protocol']} {service['address']}:{service['port']}"
 
 
 def _number(opts, key, where):
@@ -200,9 +214,9 @@ def parse(text):
                 ["one-packet"] if opts.get("one_packet") else []
             )
             flags += [f for f in (opts.get("sched_flags") or "").split(",") if f]
-            service.update(scheduler=opts.get("scheduler", "wlc"), flags=flags, destinations=[])
+            service.update(scheduler=opts.get("scheduler", DEFAULT_SCHEDULER), flags=flags, destinations=[])
             if opts.get("persistent"):
-                service["timeout"] = int(opts.get("timeout", 300))
+                service["timeout"] = int(opts.get("timeout", DEFAULT_PERSISTENT_TIMEOUT))
             if "netmask" in opts:
                 mask = opts["netmask"]
                 service["netmask"] = int(mask) if mask.isdigit() else mask
@@ -211,15 +225,16 @@ def parse(text):
             services[key] = service
             continue
         if key not in services:
-            raise RulesError(f"{where}: a real server for a service not defined above it")
+            raise RulesError(f"{where}: {service_spec_text(service)}: a real server for a service not defined above it")
         address, port = _split_host(opts.get("server", ""), where)
+        # ipvsadm's own default, gatewaying, which is not the collection's (masq).
         dest = {"address": address, "port": port, "forward": opts.get("forward", "droute")}
         for field in ("weight", "u_threshold", "l_threshold"):
             value = _number(opts, field, where)
             if value is not None:
                 dest[field] = value
         if dest["forward"] == "tunnel":
-            tunnel = {"type": opts.get("tun_type", "ipip")}
+            tunnel = {"type": opts.get("tun_type", DEFAULT_TUNNEL_TYPE)}
             if _number(opts, "tun_port", where):
                 tunnel["port"] = _number(opts, "tun_port", where)
             if opts.get("tun_flags"):

@@ -13,15 +13,21 @@ and refused before any host is touched.
 
 from __future__ import annotations
 
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import (
+from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_vocabulary as vocab
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
     MISSING,
     ValidationError,
-    _address,
-    _family_of,
-    _given,
+    address,
+    check_list,
+    check_mapping,
+    check_unique,
+    choice,
+    family_of,
+    given,
     normalize_service,
+    service_key,
+    tunnel_settings,
 )
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import _check_mapping as _check_keys
 
 MODES = ("nat", "dr", "tun", "fullnat")
 FORWARD = {"nat": "masq", "fullnat": "masq", "dr": "droute", "tun": "tunnel"}
@@ -44,7 +50,7 @@ _SERVICE_KEYS = (
     "directors",
 )
 _REAL_SERVER_KEYS = ("host", "address", "port", "weight", "u_threshold", "l_threshold")
-# Kernel settings of a director, whatever its modes; why each: docs/director.md.
+# Kernel settings of a director, whatever its modes; why each: docs/roles.md.
 DIRECTOR_SYSCTLS = {
     # A connection to a removed real server is dropped at its next packet
     # instead of hanging until its timeout: clients reconnect at once.
@@ -63,69 +69,95 @@ def _ports(raw, path):
     if not isinstance(ports, list) or not ports:
         raise ValidationError(f"{path}.ports", raw.get("ports", MISSING), "a fwmark service needs the ports it marks")
     for index, port in enumerate(ports):
-        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= vocab.PORT_MAX:
             raise ValidationError(f"{path}.ports[{index}]", port, "must be a port number 1-65535")
     return sorted(set(ports))
 
 
+def _name(raw, key, path, what):
+    value = raw.get(key, MISSING)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{path}.{key}", value, what)
+    return value
+
+
+def _directors(raw, path):
+    """The inventory names of the directors that serve a service, or None for every director."""
+    if not given(raw, "directors"):
+        return None
+    names = check_list(raw["directors"], f"{path}.directors", "inventory host names")
+    if not names:
+        raise ValidationError(f"{path}.directors", names, "names no director; leave it out for every director")
+    for index, name in enumerate(names):
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError(f"{path}.directors[{index}]", name, "must be an inventory host name")
+    return list(names)
+
+
+def _destinations(raw, mode, path):
+    servers = check_list(raw.get("real_servers") or [], f"{path}.real_servers", "real servers")
+    destinations = []
+    for index, server in enumerate(servers):
+        where = f"{path}.real_servers[{index}]"
+        check_mapping(server, where, _REAL_SERVER_KEYS)
+        _name(server, "host", where, "must be the inventory name of the real server")
+        dest = {
+            key: server[key]
+            for key in ("address", "port", "weight", "u_threshold", "l_threshold")
+            if given(server, key)
+        }
+        dest["forward"] = FORWARD[mode]
+        if mode == "tun" and given(raw, "tunnel"):
+            dest["tunnel"] = raw["tunnel"]
+        destinations.append(dest)
+    return servers, destinations
+
+
 def normalize_virtual_service(raw, path):
     """One lvs_virtual_services entry, checked, with its IPVS service (normalize_service()) under "ipvs"."""
-    _check_keys(raw, path, _SERVICE_KEYS)
-    if not _given(raw, "name") or not isinstance(raw["name"], str):
-        raise ValidationError(f"{path}.name", raw.get("name", MISSING), "every virtual service needs a name")
+    check_mapping(raw, path, _SERVICE_KEYS)
+    name = _name(raw, "name", path, "every virtual service needs a name")
     mode = raw.get("mode")
     if mode not in MODES:
         raise ValidationError(f"{path}.mode", raw.get("mode", MISSING), f"must be one of {', '.join(MODES)}")
     fwmark = raw.get("fwmark")
-    if fwmark and not _given(raw, "address"):
+    if fwmark and not given(raw, "address"):
         raise ValidationError(f"{path}.address", MISSING, "a fwmark service needs the VIP whose packets it marks")
-    if fwmark and _given(raw, "port"):
+    if fwmark and given(raw, "port"):
         raise ValidationError(f"{path}.port", raw["port"], "a fwmark service takes the ports it groups in ports")
-    servers = raw.get("real_servers") or []
-    if not isinstance(servers, list):
-        raise ValidationError(f"{path}.real_servers", servers, "must be a list")
-    destinations = []
-    for index, server in enumerate(servers):
-        where = f"{path}.real_servers[{index}]"
-        _check_keys(server, where, _REAL_SERVER_KEYS)
-        if not _given(server, "host"):
-            raise ValidationError(f"{where}.host", MISSING, "names the inventory host of the real server")
-        dest = {
-            key: server[key]
-            for key in ("address", "port", "weight", "u_threshold", "l_threshold")
-            if _given(server, key)
-        }
-        dest["forward"] = FORWARD[mode]
-        if mode == "tun" and _given(raw, "tunnel"):
-            dest["tunnel"] = raw["tunnel"]
-        destinations.append(dest)
-    if _given(raw, "tunnel") and mode != "tun":
+    if not fwmark and given(raw, "ports"):
+        raise ValidationError(f"{path}.ports", raw["ports"], "only a fwmark service groups ports; give port instead")
+    if given(raw, "tunnel") and mode != "tun":
         raise ValidationError(f"{path}.tunnel", raw["tunnel"], f"tunnel settings are for mode tun, not {mode}")
-    ipvs = {key: raw[key] for key in ("scheduler", "flags", "timeout", "netmask", "pe_name") if _given(raw, key)}
+    directors = _directors(raw, path)
+    servers, destinations = _destinations(raw, mode, path)
+    ipvs = {key: raw[key] for key in ("scheduler", "flags", "timeout", "netmask", "pe_name") if given(raw, key)}
     if fwmark:
         ipvs.update(fwmark=fwmark, family=raw.get("family"))
     else:
-        ipvs.update({key: raw[key] for key in ("address", "protocol", "port", "family") if _given(raw, key)})
+        ipvs.update({key: raw[key] for key in ("address", "protocol", "port", "family") if given(raw, key)})
     try:
         service = normalize_service(dict(ipvs, destinations=destinations), path)
     except ValidationError as exc:
-        # The model names destinations; the user wrote real_servers.
+        # The validator names destinations; the user wrote real_servers.
         raise ValidationError(exc.path.replace(".destinations[", ".real_servers["), exc.value, exc.reason) from None
+    # The protocol whose packets a fwmark service's rules mark (the IPVS service itself has none).
+    protocol = choice(raw.get("protocol") or vocab.DEFAULT_PROTOCOL, f"{path}.protocol", vocab.PROTOCOLS, "protocol")
+    tunnel = None
     if mode == "tun":
+        tunnel = tunnel_settings(raw.get("tunnel") or {}, f"{path}.tunnel")
         _same_family_tunnels(servers, service["family"], path)
     entry = {
-        "name": raw["name"],
+        "name": name,
         "mode": mode,
         "address": service["address"] or str(raw["address"]),
         "family": service["family"],
-        "protocol": raw.get("protocol") or "tcp",
+        "protocol": protocol,
         "ports": _ports(raw, path) if fwmark else [service["port"]],
         "fwmark": service["fwmark"],
-        "tunnel": (service["destinations"][0]["tunnel"] if service["destinations"] else None)
-        if mode == "tun"
-        else None,
+        "tunnel": tunnel,
         "hosts": [server["host"] for server in servers],
-        "directors": raw.get("directors"),
+        "directors": directors,
         "ipvs": service,
     }
     if fwmark:
@@ -139,7 +171,7 @@ def _same_family_tunnels(servers, family, path):
     # the fallback's ip6ip6: refused rather than set up on the wrong device.
     for index, server in enumerate(servers):
         where = f"{path}.real_servers[{index}].address"
-        outer = _family_of(_address(server["address"], where))
+        outer = family_of(address(server["address"], where))
         if outer != family:
             raise ValidationError(
                 where,
@@ -149,16 +181,16 @@ def _same_family_tunnels(servers, family, path):
             )
 
 
-def _vip(address, path, family):
-    text = _address(address, path)
-    if _family_of(text) != family:
-        raise ValidationError(path, address, f"is not an {family} address, as the service's family is")
+def _vip(value, path, family):
+    text = address(value, path)
+    if family_of(text) != family:
+        raise ValidationError(path, value, f"is not an {family} address, as the service's family is")
     return text
 
 
-def normalize_virtual_services(services, path="lvs_virtual_services"):
-    if not isinstance(services, list):
-        raise ValidationError(path, services, "must be a list of virtual services")
+def normalize_virtual_services(services, path="lvs_virtual_services", inventory=None):
+    """Every entry checked, and the list as a whole; with inventory (host names), every host named is in it."""
+    check_list(services, path, "virtual services")
     entries = [normalize_virtual_service(raw, f"{path}[{index}]") for index, raw in enumerate(services)]
     seen = {}
     for index, entry in enumerate(entries):
@@ -167,7 +199,22 @@ def normalize_virtual_services(services, path="lvs_virtual_services"):
                 f"{path}[{index}].name", entry["name"], f"is also the name of {path}[{seen[entry['name']]}]"
             )
         seen[entry["name"]] = index
+    # One IPVS service under two names would be programmed once, with the
+    # settings of whichever came last: refused instead.
+    check_unique(entries, lambda entry: service_key(entry["ipvs"]), lambda entry: entry["name"], path, "service")
+    if inventory is not None:
+        _in_inventory(entries, set(inventory), path)
     return entries
+
+
+def _in_inventory(entries, inventory, path):
+    """A director or real server that is not in the inventory is a typo that no host would ever act on."""
+    for index, entry in enumerate(entries):
+        for place, names in (("directors", entry["directors"] or ()), ("real_servers", entry["hosts"])):
+            for position, name in enumerate(names):
+                if name not in inventory:
+                    where = f"{path}[{index}].{place}[{position}]" + (".host" if place == "real_servers" else "")
+                    raise ValidationError(where, name, "is not a host of the inventory")
 
 
 def _compact(value):
@@ -183,10 +230,12 @@ def _prefix(family):
     return 32 if family == "ipv4" else 128
 
 
-def director_plan(services, host=None):
+def director_plan(services, host=None, inventory=None):
     """What a director needs for the services it serves (all, or those that list host in directors)."""
     entries = [
-        e for e in normalize_virtual_services(services) if host is None or not e["directors"] or host in e["directors"]
+        e
+        for e in normalize_virtual_services(services, inventory=inventory)
+        if host is None or e["directors"] is None or host in e["directors"]
     ]
     ipvs, vips, marks, snat = [], [], [], []
     modules = ["ip_vs"]
@@ -200,10 +249,10 @@ def director_plan(services, host=None):
         if vip not in vips:
             vips.append(vip)
         for module in (
-            f"ip_vs_{service['scheduler']}",
-            f"ip_vs_pe_{service['pe_name']}" if service.get("pe_name") else None,
+            vocab.scheduler_module(service["scheduler"]),
+            vocab.pe_module(service["pe_name"]) if service.get("pe_name") else None,
         ):
-            if module and module != "ip_vs_none" and module not in modules:
+            if module and module not in modules:
                 modules.append(module)
         if entry["fwmark"]:
             marks.append({key: entry[key] for key in ("fwmark", "family", "address", "protocol", "ports")})
@@ -257,18 +306,18 @@ TUNNEL_DEVICES = {
 }
 
 
-def real_server_plan(services, host):
+def real_server_plan(services, host, inventory=None):
     """What real server host needs: its VIPs per mode, and which modes it serves."""
     vips, modes, tunnels, fou_ports = [], set(), set(), set()
-    for entry in normalize_virtual_services(services):
+    for entry in normalize_virtual_services(services, inventory=inventory):
         if host not in entry["hosts"]:
             continue
         modes.add(entry["mode"])
         if entry["mode"] in ("dr", "tun"):
             device = "lo"
             if entry["mode"] == "tun":
-                tunnel = entry["tunnel"] or {}
-                kind = tunnel.get("type") or "ipip"
+                tunnel = entry["tunnel"]
+                kind = tunnel["type"]
                 device = TUNNEL_DEVICES[(entry["family"], kind)][0]
                 if kind == "gue":
                     # A fou socket listens in one family: IPv4 and IPv6 GUE on one port are two sockets.

@@ -17,16 +17,14 @@ description:
   - Draining a real server is setting O(weight=0) (no new connections; existing ones go on), waiting
     until RV(destinations[].active_conns) falls to 0, then O(state=absent) or maintenance. Restoring is
     setting its weight back.
-  - All input is checked before anything is changed; an error names the option and the value.
+  - All input is checked before anything is changed, with or without O(services); an error names the
+    option and the value. If the kernel still refuses a step midway, the steps already applied are
+    undone (O(rollback)).
 author: lvs.ipvs developers (@lvs-ipvs)
 options:
-  address:
-    description: Address of the real server.
-    type: str
-    required: true
   port:
     description:
-      - Port of the real server. Defaults to the service's port for a new destination.
+      - Port of the real server, 0-65535. Defaults to the service's port for a new destination.
       - Left out when acting on existing destinations, every port of O(address) in each service is meant.
       - Only masquerading (V(masq)) can map to another port than the service's.
     type: int
@@ -38,52 +36,6 @@ options:
         everywhere needs; nothing can then be added.
     type: list
     elements: dict
-    suboptions:
-      protocol:
-        description: Transport protocol. Defaults to V(tcp) for a service with an address.
-        type: str
-        choices: [tcp, udp, sctp]
-      address:
-        description: The virtual IP address.
-        type: str
-      port:
-        description: The virtual port.
-        type: int
-      fwmark:
-        description: Firewall mark of a mark-based service.
-        type: int
-      family:
-        description: Address family of a firewall-mark service. Defaults to V(ipv4).
-        type: str
-        choices: [ipv4, ipv6]
-  forward:
-    description: Forwarding method. Defaults to V(masq) for a new destination.
-    type: str
-    choices: [masq, droute, tunnel, local, bypass]
-  weight:
-    description: Weight; 0 quiesces the server (no new connections). Defaults to 1 for a new destination.
-    type: int
-  u_threshold:
-    description: Upper connection threshold; 0 is unlimited.
-    type: int
-  l_threshold:
-    description: Lower connection threshold, at which an overloaded server is used again.
-    type: int
-  tunnel:
-    description: Tunnel settings, with O(forward=tunnel).
-    type: dict
-    suboptions:
-      type:
-        description: Encapsulation. Defaults to V(ipip).
-        type: str
-        choices: [ipip, gue, gre]
-      port:
-        description: Destination UDP port of a V(gue) tunnel.
-        type: int
-      flags:
-        description: Checksum flags, V(csum) or V(remcsum) (V(gue) only), or V(nocsum).
-        type: list
-        elements: str
   state:
     description: Whether the real server is in the services.
     type: str
@@ -91,6 +43,7 @@ options:
     default: present
 extends_documentation_fragment:
   - lvs.ipvs.ipvs
+  - lvs.ipvs.ipvs_options.destination
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -176,29 +129,52 @@ changes:
   elements: str
   sample:
     - "edit destination 192.0.2.11:80 in tcp 203.0.113.100:80: weight 1 -> 0"
+applied:
+  description: On failure, the steps carried out and still in effect (see M(lvs.ipvs.ipvs_table)).
+  returned: failure
+  type: list
+  elements: str
+refused:
+  description: On failure, the steps the kernel refused, each with its reason.
+  returned: failure
+  type: list
+  elements: str
+undone:
+  description: On failure, the steps carried out and then undone by the rollback.
+  returned: failure
+  type: list
+  elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import DESTINATION_SPEC, SERVICE_IDENTITY_SPEC
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_client, module_errors
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import (
+    DESTINATION_SPEC,
+    SERVICE_IDENTITY_SPEC,
+    STATE_SPEC,
+    WRITER_SPEC,
+)
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_module, ipvs_writer, module_errors
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_engine import converge, read_services
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import (
-    ValidationError,
-    dest_identity,
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_plan import (
     from_kernel,
-    normalize_destination,
-    normalize_service_identity,
     plain_destination,
-    plain_service,
     service_identity,
 )
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import normalize_address, service_text
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
+    ValidationError,
+    address,
+    dest_key,
+    destination_options,
+    normalize_destination,
+    normalize_scope,
+    normalize_service_identity,
+)
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_vocabulary import service_text
 
 ARGUMENT_SPEC = dict(
     DESTINATION_SPEC,
     services={"type": "list", "elements": "dict", "options": SERVICE_IDENTITY_SPEC},
-    state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+    **STATE_SPEC,
+    **WRITER_SPEC,
 )
 _SETTINGS = ("forward", "weight", "u_threshold", "l_threshold", "tunnel")
 
@@ -214,14 +190,10 @@ def _wanted(entry, present, params):
     return normalize_destination(raw, entry, "")
 
 
-def _matches(dest, address, port):
-    return normalize_address(dest["address"]) == address and port in (None, dest["port"])
-
-
 def _report(entry, dest, counts, present):
     counts = counts or {}
     return {
-        "service": service_text(plain_service(entry)),
+        "service": service_text(entry),
         "address": dest["address"],
         "port": dest["port"],
         "forward": dest["forward"],
@@ -234,44 +206,46 @@ def _report(entry, dest, counts, present):
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = ipvs_module(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     present = params["state"] == "present"
     with module_errors(module):
-        try:
-            address = normalize_address(params["address"])
-        except ValueError:
-            raise ValidationError("address", params["address"], "is not an IPv4 or IPv6 address") from None
+        # Everything given is checked before the kernel is read, whether or
+        # not the services are named and whatever the state.
+        wanted_address = address(params["address"], "address")
+        destination_options({key: params[key] for key in DESTINATION_SPEC})
         named = None
         if params["services"] is not None:
             named = [normalize_service_identity(raw, f"services[{i}]") for i, raw in enumerate(params["services"])]
-    with ipvs_client(module) as client:
+    with ipvs_writer(module) as client:
         found = read_services(client, named)
         if named is not None and present:
             keys = {service_identity(service) for service, _dests in found}
-            for index, wanted in enumerate(named):
-                if service_identity(wanted) not in keys:
-                    raise ValidationError(f"services[{index}]", service_text(wanted), "no such virtual service")
+            for index, service in enumerate(named):
+                if service_identity(service) not in keys:
+                    raise ValidationError(f"services[{index}]", service_text(service), "no such virtual service")
         current, desired, reports = [], [], []
         for service, dests in found:
             entry = from_kernel(service, dests)
-            matching = [dest for dest in dests if _matches(dest, address, params["port"])]
+            matching = [
+                dest for dest in dests if dest["address"] == wanted_address and params["port"] in (None, dest["port"])
+            ]
             if named is None and not matching:
                 continue  # not one of this real server's services
             current.append(entry)
-            counts = {dest_identity(dest): dest for dest in matching}
+            counts = {dest_key(dest): dest for dest in matching}
             if present:
                 wanted = [_wanted(entry, dest, params) for dest in matching] or [_wanted(entry, None, params)]
                 desired.append(dict(entry, destinations=wanted, destinations_mode="merge"))
-                reports += [_report(entry, dest, counts.get(dest_identity(dest)), True) for dest in wanted]
+                reports += [_report(entry, dest, counts.get(dest_key(dest)), True) for dest in wanted]
             else:
-                gone = {dest_identity(dest) for dest in matching}
-                kept = [dest for dest in entry["destinations"] if dest_identity(dest) not in gone]
+                gone = {dest_key(dest) for dest in matching}
+                kept = [dest for dest in entry["destinations"] if dest_key(dest) not in gone]
                 desired.append(dict(entry, destinations=kept, destinations_mode="exact"))
                 reports += [_report(entry, dest, dest, False) for dest in matching]
         if named is None and present and not current:
-            module.warn(f"no virtual service has real server {address}: name the services to add it to")
-        outcome = converge(client, current, desired, {"mode": "managed"}, module.check_mode)
+            module.warn(f"no virtual service has real server {wanted_address}: name the services to add it to")
+        outcome = converge(client, current, desired, normalize_scope("managed"), module.check_mode, params["rollback"])
     result = {"changed": bool(outcome.plan), "changes": outcome.changes, "destinations": reports}
     if module._diff:
         result["diff"] = outcome.diff

@@ -16,7 +16,8 @@ description:
   - A change of scheduler, flags, persistence, weight, thresholds, forwarding or tunnel settings is
     made in place, so established connections survive; new destinations are added before old ones
     are removed.
-  - All input is checked before anything is changed; an error names the option and the value.
+  - All input is checked before anything is changed; an error names the option and the value. If the
+    kernel still refuses a step midway, the steps already applied are undone (O(rollback)).
   - For many services at once use M(lvs.ipvs.ipvs_table), which sends its changes in batches.
 author: lvs.ipvs developers (@lvs-ipvs)
 options:
@@ -25,51 +26,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  protocol:
-    description: Transport protocol of the service. Defaults to V(tcp) for a service with an address.
-    type: str
-    choices: [tcp, udp, sctp]
-  address:
-    description: The virtual IP address (IPv4 or IPv6).
-    type: str
-  port:
-    description: The virtual port. 0 only for persistent services (all ports).
-    type: int
-  fwmark:
-    description: Firewall mark of a mark-based service, instead of protocol, address and port.
-    type: int
-  family:
-    description: Address family of a firewall-mark service. Defaults to V(ipv4).
-    type: str
-    choices: [ipv4, ipv6]
-  scheduler:
-    description:
-      - Scheduler, one of V(rr), V(wrr), V(lc), V(wlc), V(lblc), V(lblcr), V(dh), V(sh), V(sed), V(nq),
-        V(fo), V(ovf), V(mh), V(twos) (Linux 6.6 and later) or V(none). Defaults to V(wlc).
-    type: str
-  flags:
-    description:
-      - Service flags, V(persistent), V(one-packet) (UDP), and the scheduler's own V(sh-fallback),
-        V(sh-port) (with V(sh)) or V(mh-fallback), V(mh-port) (with V(mh)).
-    type: list
-    elements: str
-  timeout:
-    description: Persistence timeout in seconds, with the V(persistent) flag. Defaults to 300 then.
-    type: int
-  netmask:
-    description:
-      - Persistence granularity, with the V(persistent) flag. An IPv4 netmask such as V(255.255.255.0),
-        or an IPv6 prefix length such as V(64).
-    type: raw
-  pe_name:
-    description: Persistence engine; only V(sip) exists.
-    type: str
-  destinations_mode:
-    description:
-      - V(exact) removes the service's destinations that are not listed; V(merge) never removes any.
-      - Defaults to V(exact). Without O(destinations) the service's destinations are left as they are.
-    type: str
-    choices: [exact, merge]
   destinations:
     description:
       - The real servers of the service.
@@ -77,46 +33,9 @@ options:
         them all.
     type: list
     elements: dict
-    suboptions:
-      address:
-        description: Address of the real server.
-        type: str
-        required: true
-      port:
-        description:
-          - Port of the real server. Defaults to the service's port.
-          - Only masquerading (V(masq)) can map to another port.
-        type: int
-      forward:
-        description: Forwarding method. Defaults to V(masq).
-        type: str
-        choices: [masq, droute, tunnel, local, bypass]
-      weight:
-        description: Weight; 0 quiesces the server (no new connections). Defaults to 1.
-        type: int
-      u_threshold:
-        description: Upper connection threshold; 0 is unlimited.
-        type: int
-      l_threshold:
-        description: Lower connection threshold, at which an overloaded server is used again.
-        type: int
-      tunnel:
-        description: Tunnel settings, with O(destinations[].forward=tunnel).
-        type: dict
-        suboptions:
-          type:
-            description: Encapsulation. Defaults to V(ipip).
-            type: str
-            choices: [ipip, gue, gre]
-          port:
-            description: Destination UDP port of a V(gue) tunnel.
-            type: int
-          flags:
-            description: Checksum flags, V(csum) or V(remcsum) (V(gue) only), or V(nocsum).
-            type: list
-            elements: str
 extends_documentation_fragment:
   - lvs.ipvs.ipvs
+  - lvs.ipvs.ipvs_options.service
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -189,22 +108,35 @@ ipvsadm_save:
   returned: always
   type: list
   elements: str
+applied:
+  description: On failure, the steps carried out and still in effect (see M(lvs.ipvs.ipvs_table)).
+  returned: failure
+  type: list
+  elements: str
+refused:
+  description: On failure, the steps the kernel refused, each with its reason.
+  returned: failure
+  type: list
+  elements: str
+undone:
+  description: On failure, the steps carried out and then undone by the rollback.
+  returned: failure
+  type: list
+  elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import SERVICE_SPEC
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_client, module_errors
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import SERVICE_SPEC, STATE_SPEC, WRITER_SPEC
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_module, ipvs_writer, module_errors
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_engine import converge, current_table
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_kmod import check_service_modules
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import normalize_service
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import normalize_scope, normalize_service
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvsadm_format import render
 
-ARGUMENT_SPEC = dict(SERVICE_SPEC, state={"type": "str", "choices": ["present", "absent"], "default": "present"})
+ARGUMENT_SPEC = dict(SERVICE_SPEC, **STATE_SPEC, **WRITER_SPEC)
 
 
 def main():
-    module = AnsibleModule(
+    module = ipvs_module(
         argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
         required_one_of=[("address", "fwmark")],
@@ -219,14 +151,16 @@ def main():
     with module_errors(module):
         desired = normalize_service(raw, "")
         if present:
-            check_service_modules(raw, "")
-    with ipvs_client(module) as client:
+            check_service_modules(desired, "")
+    with ipvs_writer(module) as client:
         current = current_table(client, [desired])
         if present:
-            outcome = converge(client, current, [desired], {"mode": "managed"}, module.check_mode)
+            outcome = converge(
+                client, current, [desired], normalize_scope("managed"), module.check_mode, params["rollback"]
+            )
         else:
             # Only this service was read, so scope "all" can reach no other.
-            outcome = converge(client, current, [], {"mode": "all"}, module.check_mode)
+            outcome = converge(client, current, [], normalize_scope("all"), module.check_mode, params["rollback"])
     result = {
         "changed": bool(outcome.plan),
         "changes": outcome.changes,

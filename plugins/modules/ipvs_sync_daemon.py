@@ -14,7 +14,10 @@ description:
     connection table) or backup (receives it), so that a standby director can take over without
     breaking established connections. The same as C(ipvsadm --start-daemon), over generic netlink.
   - The kernel cannot change a running daemon; when the settings differ, the module stops it and
-    starts it again with the new ones.
+    starts it again with the new ones. Every setting, and whether the interface exists, is checked
+    before the running daemon is stopped; if the kernel still refuses the new one, the old one is
+    started again.
+  - Only the settings given are compared with the running daemon; the others are the kernel's to choose.
 author: lvs.ipvs developers (@lvs-ipvs)
 options:
   role:
@@ -28,26 +31,30 @@ options:
     choices: [present, absent]
     default: present
   interface:
-    description: Interface the daemon sends or listens on. Required when O(state=present).
+    description:
+      - Interface the daemon sends or listens on; it must exist. Required when O(state=present).
     type: str
   sync_id:
     description: Sync ID (0-255); a backup only accepts messages with its own ID.
     type: int
     default: 0
   max_len:
-    description: Largest sync message payload, in bytes. The kernel derives it from the MTU when not set.
+    description:
+      - Largest sync message payload, in bytes, 1-65507 (1-65487 with an IPv6 O(group)). The kernel derives
+        it from the interface's MTU when not set.
     type: int
   group:
     description: Multicast group, IPv4 or IPv6. The kernel uses 224.0.0.81 when not set.
     type: str
   port:
-    description: UDP port of the multicast group. The kernel uses 8848 when not set.
+    description: UDP port of the multicast group, 1-65535. The kernel uses 8848 when not set.
     type: int
   ttl:
-    description: Multicast TTL. The kernel uses 1 when not set.
+    description: Multicast TTL, 1-255. The kernel uses 1 when not set.
     type: int
 extends_documentation_fragment:
   - lvs.ipvs.ipvs
+  - lvs.ipvs.ipvs_options.lock
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -80,73 +87,77 @@ daemon:
            mcast_port: 8848, mcast_ttl: 1}
 """
 
-from ansible.module_utils.basic import AnsibleModule
+import socket
 
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_client
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_netlink import daemon_attrs
-
-# Module option -> key of the netlink layer's daemon dict.
-OPTION_KEYS = {
-    "interface": "mcast_interface",
-    "sync_id": "sync_id",
-    "max_len": "sync_maxlen",
-    "group": "mcast_group",
-    "port": "mcast_port",
-    "ttl": "mcast_ttl",
-}
-
-
-def wanted_daemon(params):
-    daemon = {"state": params["role"]}
-    for option, key in OPTION_KEYS.items():
-        if params[option] is not None:
-            daemon[key] = params[option]
-    return daemon
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import DAEMON_SPEC
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_module, ipvs_writer, module_errors
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_errors import IPVSError
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
+    ValidationError,
+    choice,
+    normalize_daemon,
+)
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_vocabulary import DAEMON_ROLES
 
 
 def matches(current, wanted):
-    """Only what was asked for counts: the kernel fills in the rest with its own defaults."""
-    return current is not None and all(current.get(key) == value for key, value in wanted.items())
+    """Only what was given counts: the kernel fills in the rest with its own defaults."""
+    return current is not None and all(current.get(key) == value for key, value in wanted.items() if value is not None)
+
+
+def _running(client, role):
+    return next((d for d in client.daemons() if d["state"] == role), None)
+
+
+def _restart(client, before, wanted):
+    """Stop before, start wanted; if the kernel refuses wanted, start before again and say so."""
+    client.stop_daemon(before["state"])
+    try:
+        client.start_daemon(wanted)
+    except IPVSError as exc:
+        try:
+            client.start_daemon(dict(before))
+        except IPVSError as again:
+            raise IPVSError(
+                exc.errno,
+                f"{exc.message}; the {before['state']} daemon that ran before could not be started "
+                f"again either ({again.message}): no {before['state']} daemon runs now",
+            ) from None
+        raise IPVSError(exc.errno, f"{exc.message}; the daemon that ran before runs again, unchanged") from None
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec={
-            "role": {"type": "str", "choices": ["master", "backup"], "required": True},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-            "interface": {"type": "str"},
-            "sync_id": {"type": "int", "default": 0},
-            "max_len": {"type": "int"},
-            "group": {"type": "str"},
-            "port": {"type": "int"},
-            "ttl": {"type": "int"},
-        },
-        required_if=[("state", "present", ["interface"])],
-        supports_check_mode=True,
+    module = ipvs_module(
+        argument_spec=DAEMON_SPEC, required_if=[("state", "present", ["interface"])], supports_check_mode=True
     )
-    role = module.params["role"]
-    wanted = wanted_daemon(module.params)
-    if module.params["state"] == "present":
-        try:
-            # Validate before the running daemon is stopped for a restart.
-            daemon_attrs(wanted)
-        except ValueError as exc:
-            module.fail_json(msg=str(exc))
-    with ipvs_client(module) as client:
-        before = next((d for d in client.daemons() if d["state"] == role), None)
-        if module.params["state"] == "absent":
+    params = module.params
+    present = params["state"] == "present"
+    with module_errors(module):
+        role = choice(params["role"], "role", DAEMON_ROLES, "sync daemon role")
+        wanted = normalize_daemon(params) if present else None
+        if wanted is not None:
+            try:
+                socket.if_nametoindex(wanted["mcast_interface"])
+            except OSError:
+                raise ValidationError(
+                    "interface", wanted["mcast_interface"], "no such network interface on this host"
+                ) from None
+    with ipvs_writer(module, "change the IPVS sync daemons") as client:
+        before = _running(client, role)
+        if not present:
             changed = before is not None
             after = None
             if changed and not module.check_mode:
                 client.stop_daemon(role)
         else:
             changed = not matches(before, wanted)
-            after = before if not changed else wanted
+            after = before if not changed else {key: value for key, value in wanted.items() if value is not None}
             if changed and not module.check_mode:
-                if before is not None:
-                    client.stop_daemon(role)
-                client.start_daemon(wanted)
-                after = next((d for d in client.daemons() if d["state"] == role), None)
+                if before is None:
+                    client.start_daemon(wanted)
+                else:
+                    _restart(client, before, wanted)
+                after = _running(client, role)
     result = {"changed": changed, "daemon": after}
     if module._diff:
         result["diff"] = {"before": before or {}, "after": after or {}}

@@ -16,16 +16,17 @@ description:
 author: lvs.ipvs developers (@lvs-ipvs)
 options:
   tcp:
-    description: Timeout of established TCP connections, in seconds.
+    description: Timeout of established TCP connections, in seconds (1-2147483).
     type: int
   tcpfin:
-    description: Timeout of TCP connections after a FIN was received, in seconds.
+    description: Timeout of TCP connections after a FIN was received, in seconds (1-2147483).
     type: int
   udp:
-    description: Timeout of UDP flows, in seconds.
+    description: Timeout of UDP flows, in seconds (1-2147483).
     type: int
 extends_documentation_fragment:
   - lvs.ipvs.ipvs
+  - lvs.ipvs.ipvs_options.lock
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -38,6 +39,8 @@ notes:
   - The kernel keeps one set of timeouts per network namespace, shared by all virtual services.
   - The kernel cannot be told "no timeout"; 0 is refused here because the kernel reads it as
     "leave unchanged".
+  - The kernel keeps a timeout in jiffies in an int, and refuses more than INT_MAX / HZ seconds; the
+    limit here, 2147483 seconds (24 days), holds for every HZ up to 1000.
 """
 
 EXAMPLES = r"""
@@ -56,29 +59,22 @@ timeouts:
   sample: {tcp: 900, tcpfin: 120, udp: 300}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_client
-
-NAMES = ("tcp", "tcpfin", "udp")
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import TIMEOUTS_SPEC
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_module, ipvs_writer, module_errors
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import normalize_timeouts
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_vocabulary import TIMEOUTS
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec={name: {"type": "int"} for name in NAMES},
-        required_one_of=[NAMES],
-        supports_check_mode=True,
-    )
-    wanted = {name: module.params[name] for name in NAMES if module.params[name] is not None}
-    for name, value in wanted.items():
-        if not 1 <= value <= 2**31 - 1:
-            module.fail_json(msg=f"{name}: {value}: must be between 1 and {2**31 - 1} seconds")
-    with ipvs_client(module) as client:
+    module = ipvs_module(argument_spec=TIMEOUTS_SPEC, required_one_of=[TIMEOUTS], supports_check_mode=True)
+    with module_errors(module):
+        wanted = {name: value for name, value in normalize_timeouts(module.params).items() if value is not None}
+    with ipvs_writer(module, "change the IPVS timeouts") as client:
         before = client.get_timeouts()
         changes = {name: value for name, value in wanted.items() if before.get(name) != value}
         after = dict(before, **changes)
         if changes and not module.check_mode:
-            client.set_timeouts(**changes)
+            client.set_timeouts(changes)
             after = client.get_timeouts()
     result = {"changed": bool(changes), "timeouts": after}
     if module._diff:

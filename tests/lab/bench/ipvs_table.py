@@ -6,8 +6,8 @@ figures taken minutes apart on the same kernel:
     lvslab run -- python tests/lab/bench/ipvs_table.py
 
 "lvs.ipvs" times what the ipvs_table module does once Ansible has started it:
-validate the input, check the kernel modules, open the client, read the
-table, plan, apply in batches, render the result. The references are
+validate the input, check the kernel modules, open the client, take the
+table's lock, read the table, plan, apply in batches, render the result. The references are
 ipvsadm-restore, ipvsadm -Sn, one ipvsadm process per rule (a sample,
 extrapolated) and pyroute2's own IPVS API. Each figure is the best of
 --repeat runs, ours and the reference's taken in turn. Exit status 1 means the table read back wrong, not that a
@@ -29,7 +29,12 @@ sys.path.insert(0, str(ROOT / ".build" / "collections"))
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_client import IPVSClient  # noqa: E402
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_engine import converge, current_table  # noqa: E402
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_kmod import check_kernel_modules  # noqa: E402
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import normalize_table  # noqa: E402
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_lock import table_lock  # noqa: E402
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (  # noqa: E402
+    normalize_scope,
+    normalize_services,
+    normalize_table,
+)
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvsadm_format import render  # noqa: E402
 
 SCHEDULERS = ("wlc", "rr", "wrr", "lc", "sh", "mh")
@@ -95,10 +100,11 @@ def paired(repeat, prepare, reference, ours):
 
 def engine_run(raw):
     """What ipvs_table does after Ansible has started it."""
-    desired = normalize_table(raw)
-    check_kernel_modules(raw)
-    with IPVSClient() as client:
-        outcome = converge(client, current_table(client), desired, {"mode": "managed"})
+    desired = normalize_services(raw)
+    scope = normalize_scope("managed")
+    check_kernel_modules(desired)
+    with IPVSClient() as client, table_lock():
+        outcome = converge(client, current_table(client), desired, scope)
     render(outcome.after)
     return outcome
 

@@ -1,5 +1,9 @@
 """Tests that run inside a kernel with IPVS, as root: `lvslab run -- pytest tests/lab/tests/guest`."""
 
+import contextlib
+import importlib
+import io
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +21,14 @@ EXAMPLES = LAB.parents[1] / "docs" / "examples"
 RULES = (LAB.parent / "data" / "ipvsadm-save.rules").read_text()
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_client import IPVSClient  # noqa: E402
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_plan import (  # noqa: E402
+    plain_destination,
+    plain_service,
+)
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (  # noqa: E402
+    normalize_destination,
+    normalize_service,
+)
 from lvslab import topology  # noqa: E402
 
 STATE = Path("/run/lvslab")
@@ -84,3 +96,48 @@ def ipvs():
 def ipvsadm_save() -> list[str]:
     """The guest's own table as sorted `ipvsadm -Sn` lines."""
     return sorted(subprocess.run(["ipvsadm", "-Sn"], capture_output=True, text=True, check=True).stdout.splitlines())
+
+
+def svc(**given):
+    """A canonical service, what the netlink client takes, from the options a user would give."""
+    return plain_service(normalize_service(given, ""))
+
+
+def dest(service, **given):
+    """A canonical destination of a canonical service."""
+    return plain_destination(normalize_destination(given, service, ""))
+
+
+def run_module(name: str, args: dict) -> dict:
+    """A module's main(), in this process, as Ansible would run it: its JSON result."""
+    from ansible.module_utils.testing import patch_module_args
+
+    module = importlib.import_module(f"ansible_collections.lvs.ipvs.plugins.modules.{name}")
+    out = io.StringIO()
+    with patch_module_args(args), contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        module.main()
+    return json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+def ipvs_state() -> str:
+    """The IPVS state of this namespace as ipvsadm shows it: the table, the timeouts, the sync daemons."""
+    return "\n".join(
+        subprocess.run(["ipvsadm", *args], capture_output=True, text=True, check=True).stdout
+        for args in (["-Sn"], ["-L", "--timeout"], ["-L", "--daemon"])
+    )
+
+
+@contextlib.contextmanager
+def unloadable(module: str, keep=("ip_vs_rr", "ip_vs_wrr", "ip_vs_wlc")):
+    """module listed in modules.dep but not loadable, as when its file is missing from disk: unloaded,
+    and the kernel unable to load modules. The schedulers in keep are loaded first, while it still can."""
+    modprobe = Path("/proc/sys/kernel/modprobe")
+    subprocess.run(["modprobe", "-a", *keep], check=True)
+    subprocess.run(["rmmod", module], check=False, capture_output=True)
+    assert not Path(f"/sys/module/{module}").exists()
+    saved = modprobe.read_text()
+    modprobe.write_text("/bin/false\n")
+    try:
+        yield
+    finally:
+        modprobe.write_text(saved)

@@ -6,40 +6,31 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
-from conftest import ipvsadm_save
+from conftest import ipvsadm_save, svc, unloadable
 
-from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_netlink as nl
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_errors import IPVSError
 
 WEB = {"protocol": "tcp", "address": "203.0.113.1", "port": 80}
-
-MODPROBE = Path("/proc/sys/kernel/modprobe")
 
 
 @pytest.fixture
 def no_ovf(ipvs):
-    """ip_vs_ovf unloaded and the kernel unable to load modules, for the test's duration."""
-    subprocess.run(["rmmod", "ip_vs_ovf"], check=False, capture_output=True)
-    assert not Path("/sys/module/ip_vs_ovf").exists()
-    saved = MODPROBE.read_text()
-    MODPROBE.write_text("/bin/false\n")
-    try:
+    """ip_vs_ovf listed but not loadable, for the test's duration."""
+    with unloadable("ip_vs_ovf"):
         yield ipvs
-    finally:
-        MODPROBE.write_text(saved)
 
 
 def test_the_kernel_refusal_names_the_module(no_ovf):
-    with pytest.raises(nl.IPVSError) as caught:
-        no_ovf.add_service({**WEB, "scheduler": "ovf"})
+    with pytest.raises(IPVSError) as caught:
+        no_ovf.add_service(svc(**WEB, scheduler="ovf"))
     assert "no scheduler 'ovf'" in str(caught.value) and "ip_vs_ovf" in str(caught.value)
     assert no_ovf.services() == []
 
 
 def test_the_module_names_a_scheduler_it_cannot_load_before_any_change(no_ovf):
-    no_ovf.add_service({**WEB, "scheduler": "rr"})
+    no_ovf.add_service(svc(**WEB, scheduler="rr"))
     release = os.uname().release
     # A modules.dep without ip_vs_ovf, seen only by this mount namespace.
     script = f"""

@@ -12,23 +12,25 @@ import subprocess
 import sys
 
 import pytest
-from conftest import COLLECTIONS, ipvsadm_save
+from conftest import COLLECTIONS, dest, ipvsadm_save, svc
 
-from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_netlink as nl
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_client import BatchError
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_errors import IPVSError
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import normalize_daemon, service_key
 
-WEB = {"protocol": "tcp", "address": "203.0.113.1", "port": 80}
+WEB_OPTIONS = {"protocol": "tcp", "address": "203.0.113.1", "port": 80}
+WEB = svc(**WEB_OPTIONS)
 
 
 def test_service_with_destinations_reads_back_identically(ipvs):
-    ipvs.add_service({**WEB, "scheduler": "wlc", "flags": ["persistent"], "timeout": 300, "netmask": "255.255.255.0"})
+    ipvs.add_service(svc(**WEB_OPTIONS, flags=["persistent"], timeout=300, netmask="255.255.255.0"))
     ipvs.add_destination(
         WEB,
-        {"address": "192.0.2.11", "port": 8080, "forward": "masq", "weight": 3, "u_threshold": 100, "l_threshold": 10},
+        dest(WEB, address="192.0.2.11", port=8080, forward="masq", weight=3, u_threshold=100, l_threshold=10),
     )
-    ipvs.add_destination(WEB, {"address": "192.0.2.12", "port": 80, "forward": "droute", "weight": 0})
-    [svc] = ipvs.services()
-    assert {k: svc[k] for k in ("protocol", "address", "port", "scheduler", "timeout", "netmask")} == {
+    ipvs.add_destination(WEB, dest(WEB, **{"address": "192.0.2.12", "port": 80, "forward": "droute", "weight": 0}))
+    [found] = ipvs.services()
+    assert {k: found[k] for k in ("protocol", "address", "port", "scheduler", "timeout", "netmask")} == {
         "protocol": "tcp",
         "address": "203.0.113.1",
         "port": 80,
@@ -36,7 +38,7 @@ def test_service_with_destinations_reads_back_identically(ipvs):
         "timeout": 300,
         "netmask": "255.255.255.0",
     }
-    assert svc["flags"] == ["persistent"]
+    assert found["flags"] == ["persistent"]
     dests = {d["address"]: d for d in ipvs.destinations(WEB)}
     assert (dests["192.0.2.11"]["forward"], dests["192.0.2.11"]["weight"], dests["192.0.2.11"]["port"]) == (
         "masq",
@@ -56,22 +58,28 @@ def test_service_with_destinations_reads_back_identically(ipvs):
 
 def test_thresholds_read_back_through_ipvsadm_too(ipvs):
     # `ipvsadm -Sn` leaves thresholds out; its threshold listing shows them.
-    ipvs.add_service({**WEB, "scheduler": "lc"})
-    ipvs.add_destination(WEB, {"address": "192.0.2.11", "port": 80, "u_threshold": 100, "l_threshold": 10})
+    ipvs.add_service(svc(**{**WEB_OPTIONS, "scheduler": "lc"}))
+    ipvs.add_destination(WEB, dest(WEB, **{"address": "192.0.2.11", "port": 80, "u_threshold": 100, "l_threshold": 10}))
     out = subprocess.run(["ipvsadm", "-Ln", "--thresholds"], capture_output=True, text=True, check=True).stdout
     row = next(line.split() for line in out.splitlines() if "192.0.2.11:80" in line)
     assert row[2:4] == ["100", "10"]  # -> ADDR Uthreshold Lthreshold ActiveConn InActConn
 
 
 def test_ipv6_udp_sctp_and_fwmark_services(ipvs):
-    v6 = {"protocol": "udp", "address": "2001:db8::1", "port": 53}
-    ipvs.add_service(
-        {**v6, "scheduler": "sh", "flags": ["persistent", "sh-fallback", "sh-port"], "timeout": 60, "netmask": 64}
+    v6 = svc(
+        protocol="udp",
+        address="2001:db8::1",
+        port=53,
+        scheduler="sh",
+        flags=["persistent", "sh-fallback", "sh-port"],
+        timeout=60,
+        netmask=64,
     )
-    ipvs.add_service({"protocol": "sctp", "address": "203.0.113.2", "port": 3868, "scheduler": "rr"})
-    ipvs.add_service({"fwmark": 7, "family": "ipv6", "scheduler": "mh", "flags": ["mh-fallback", "mh-port"]})
-    ipvs.add_destination(v6, {"address": "2001:db8:2::11", "port": 53, "forward": "masq"})
-    by_key = {nl.service_key(s): s for s in ipvs.services()}
+    ipvs.add_service(v6)
+    ipvs.add_service(svc(protocol="sctp", address="203.0.113.2", port=3868, scheduler="rr"))
+    ipvs.add_service(svc(fwmark=7, family="ipv6", scheduler="mh", flags=["mh-fallback", "mh-port"]))
+    ipvs.add_destination(v6, dest(v6, address="2001:db8:2::11", forward="masq"))
+    by_key = {service_key(s): s for s in ipvs.services()}
     assert by_key[("ipv6", "udp", "2001:db8::1", 53)]["flags"] == ["persistent", "sh-fallback", "sh-port"]
     assert by_key[("ipv6", "udp", "2001:db8::1", 53)]["netmask"] == 64
     assert by_key[("ipv6", "fwmark", 7)]["flags"] == ["mh-fallback", "mh-port"]
@@ -84,17 +92,11 @@ def test_ipv6_udp_sctp_and_fwmark_services(ipvs):
 
 
 def test_tunnel_destinations_keep_type_port_and_flags(ipvs):
-    ipvs.add_service({**WEB, "scheduler": "rr"})
+    ipvs.add_service(svc(**{**WEB_OPTIONS, "scheduler": "rr"}))
     ipvs.add_destination(
-        WEB,
-        {
-            "address": "192.0.2.21",
-            "port": 80,
-            "forward": "tunnel",
-            "tunnel": {"type": "gue", "port": 6080, "flags": ["csum"]},
-        },
+        WEB, dest(WEB, address="192.0.2.21", forward="tunnel", tunnel={"type": "gue", "port": 6080, "flags": ["csum"]})
     )
-    ipvs.add_destination(WEB, {"address": "192.0.2.22", "port": 80, "forward": "tunnel", "tunnel": {"type": "gre"}})
+    ipvs.add_destination(WEB, dest(WEB, address="192.0.2.22", forward="tunnel", tunnel={"type": "gre"}))
     dests = {d["address"]: d for d in ipvs.destinations(WEB)}
     assert dests["192.0.2.21"]["tunnel"] == {"type": "gue", "port": 6080, "flags": ["csum"]}
     assert dests["192.0.2.22"]["tunnel"]["type"] == "gre"
@@ -103,10 +105,10 @@ def test_tunnel_destinations_keep_type_port_and_flags(ipvs):
 
 
 def test_edits_change_in_place(ipvs):
-    ipvs.add_service({**WEB, "scheduler": "rr"})
-    ipvs.add_destination(WEB, {"address": "192.0.2.11", "port": 80, "forward": "masq", "weight": 1})
-    ipvs.edit_service({**WEB, "scheduler": "wrr", "flags": ["persistent"], "timeout": 120})
-    ipvs.edit_destination(WEB, {"address": "192.0.2.11", "port": 80, "forward": "masq", "weight": 7})
+    ipvs.add_service(svc(**{**WEB_OPTIONS, "scheduler": "rr"}))
+    ipvs.add_destination(WEB, dest(WEB, **{"address": "192.0.2.11", "port": 80, "forward": "masq", "weight": 1}))
+    ipvs.edit_service(svc(**{**WEB_OPTIONS, "scheduler": "wrr", "flags": ["persistent"], "timeout": 120}))
+    ipvs.edit_destination(WEB, dest(WEB, **{"address": "192.0.2.11", "port": 80, "forward": "masq", "weight": 7}))
     assert ipvsadm_save() == sorted(
         [
             "-A -t 203.0.113.1:80 -s wrr -p 120",
@@ -116,29 +118,30 @@ def test_edits_change_in_place(ipvs):
 
 
 def test_kernel_errors_name_the_problem(ipvs):
-    ipvs.add_service({**WEB, "scheduler": "rr"})
-    with pytest.raises(nl.IPVSError) as exists:
-        ipvs.add_service({**WEB, "scheduler": "rr"})
+    ipvs.add_service(svc(**{**WEB_OPTIONS, "scheduler": "rr"}))
+    with pytest.raises(IPVSError) as exists:
+        ipvs.add_service(svc(**{**WEB_OPTIONS, "scheduler": "rr"}))
     assert exists.value.errno == errno.EEXIST and "203.0.113.1:80" in str(exists.value)
-    with pytest.raises(nl.IPVSError) as missing:
-        ipvs.delete_service({"protocol": "tcp", "address": "203.0.113.9", "port": 80})
+    with pytest.raises(IPVSError) as missing:
+        ipvs.delete_service(svc(protocol="tcp", address="203.0.113.9", port=80))
     assert "203.0.113.9:80" in str(missing.value)
-    with pytest.raises(nl.IPVSError) as sched:
-        ipvs.add_service({"protocol": "tcp", "address": "203.0.113.3", "port": 80, "scheduler": "nosuch"})
+    # A scheduler the validator would refuse, sent as it is: the kernel's own answer.
+    with pytest.raises(IPVSError) as sched:
+        ipvs.add_service(dict(svc(address="203.0.113.3", port=80), scheduler="nosuch"))
     assert "nosuch" in str(sched.value)
-    assert ipvs.get_service({"protocol": "tcp", "address": "203.0.113.9", "port": 80}) is None
+    assert ipvs.get_service(svc(protocol="tcp", address="203.0.113.9", port=80)) is None
 
 
 def test_timeouts_info_zero_and_flush(ipvs):
     before = ipvs.get_timeouts()
-    ipvs.set_timeouts(tcp=901, tcpfin=121, udp=301)
+    ipvs.set_timeouts({"tcp": 901, "tcpfin": 121, "udp": 301})
     assert ipvs.get_timeouts() == {"tcp": 901, "tcpfin": 121, "udp": 301}
     out = subprocess.run(["ipvsadm", "-L", "--timeout"], capture_output=True, text=True, check=True).stdout
     assert "901 121 301" in out.replace("  ", " ")
-    ipvs.set_timeouts(**before)
+    ipvs.set_timeouts(before)
     info = ipvs.info()
     assert info["version"].startswith("1.2") and info["conn_table_size"] == 4096
-    ipvs.add_service({**WEB, "scheduler": "rr"})
+    ipvs.add_service(svc(**{**WEB_OPTIONS, "scheduler": "rr"}))
     ipvs.zero(WEB)
     ipvs.zero()
     ipvs.flush()
@@ -146,7 +149,7 @@ def test_timeouts_info_zero_and_flush(ipvs):
 
 
 def test_sync_daemons_start_list_and_stop(ipvs):
-    ipvs.start_daemon({"state": "master", "mcast_interface": "lo", "sync_id": 9})
+    ipvs.start_daemon(normalize_daemon({"role": "master", "interface": "lo", "sync_id": 9}))
     try:
         [daemon] = ipvs.daemons()
         assert (daemon["state"], daemon["mcast_interface"], daemon["sync_id"]) == ("master", "lo", 9)
@@ -163,7 +166,7 @@ SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq"
 
 def test_every_scheduler_reads_back(ipvs):
     for port, scheduler in enumerate(SCHEDULERS, start=1):
-        ipvs.add_service({**WEB, "port": port, "scheduler": scheduler})
+        ipvs.add_service(svc(**{**WEB_OPTIONS, "port": port, "scheduler": scheduler}))
     by_port = {s["port"]: s["scheduler"] for s in ipvs.services()}
     assert by_port == dict(enumerate(SCHEDULERS, start=1))
     saved = ipvsadm_save()
@@ -173,11 +176,9 @@ def test_every_scheduler_reads_back(ipvs):
 
 def test_persistence_engine_one_packet_and_ipv6_persistence(ipvs):
     sip = {"protocol": "udp", "address": "203.0.113.5", "port": 5060}
-    ipvs.add_service({**sip, "scheduler": "rr", "flags": ["persistent", "one-packet"], "timeout": 30, "pe_name": "sip"})
-    ipvs.add_service(
-        {"fwmark": 3, "family": "ipv6", "scheduler": "wlc", "flags": ["persistent"], "timeout": 90, "netmask": 48}
-    )
-    by_key = {nl.service_key(s): s for s in ipvs.services()}
+    ipvs.add_service(svc(**sip, scheduler="rr", flags=["persistent", "one-packet"], timeout=30, pe_name="sip"))
+    ipvs.add_service(svc(fwmark=3, family="ipv6", scheduler="wlc", flags=["persistent"], timeout=90, netmask=48))
+    by_key = {service_key(s): s for s in ipvs.services()}
     got = by_key[("ipv4", "udp", "203.0.113.5", 5060)]
     assert (got["pe_name"], got["flags"], got["timeout"]) == ("sip", ["persistent", "one-packet"], 30)
     assert (by_key[("ipv6", "fwmark", 3)]["netmask"], by_key[("ipv6", "fwmark", 3)]["timeout"]) == (48, 90)
@@ -187,12 +188,14 @@ def test_persistence_engine_one_packet_and_ipv6_persistence(ipvs):
 
 
 def test_an_ipv6_real_server_behind_an_ipv4_service_needs_a_tunnel(ipvs):
-    ipvs.add_service({**WEB, "scheduler": "rr"})
-    ipvs.add_destination(WEB, {"address": "2001:db8:2::21", "port": 80, "forward": "tunnel"})
-    [dest] = ipvs.destinations(WEB)
-    assert (dest["family"], dest["address"], dest["forward"]) == ("ipv6", "2001:db8:2::21", "tunnel")
-    with pytest.raises(nl.IPVSError) as caught:
-        ipvs.add_destination(WEB, {"address": "2001:db8:2::22", "port": 80, "forward": "masq"})
+    ipvs.add_service(svc(**{**WEB_OPTIONS, "scheduler": "rr"}))
+    ipvs.add_destination(WEB, dest(WEB, address="2001:db8:2::21", forward="tunnel"))
+    [found] = ipvs.destinations(WEB)
+    assert (found["family"], found["address"], found["forward"]) == ("ipv6", "2001:db8:2::21", "tunnel")
+    # What the validator refuses, sent as it is: the kernel's own answer.
+    mixed = dict(dest(WEB, address="2001:db8:2::22", forward="tunnel"), forward="masq", tunnel=None)
+    with pytest.raises(IPVSError) as caught:
+        ipvs.add_destination(WEB, mixed)
     assert caught.value.errno == errno.EINVAL and "forward: tunnel" in str(caught.value)
 
 
@@ -202,15 +205,17 @@ def test_a_backup_daemon_keeps_its_multicast_settings(ipvs):
         shell=True,
         check=True,
     )
-    settings = {
-        "state": "backup",
-        "mcast_interface": "lvsync0",
-        "sync_id": 7,
-        "sync_maxlen": 1400,
-        "mcast_group": "239.1.2.3",
-        "mcast_port": 8849,
-        "mcast_ttl": 2,
-    }
+    settings = normalize_daemon(
+        {
+            "role": "backup",
+            "interface": "lvsync0",
+            "sync_id": 7,
+            "max_len": 1400,
+            "group": "239.1.2.3",
+            "port": 8849,
+            "ttl": 2,
+        }
+    )
     try:
         ipvs.start_daemon(settings)
         [daemon] = ipvs.daemons()
@@ -224,13 +229,14 @@ def test_a_backup_daemon_keeps_its_multicast_settings(ipvs):
 
 
 def test_a_batch_with_a_refused_step_reports_exactly_what_the_kernel_holds(ipvs):
-    other = {**WEB, "port": 81}
+    web = svc(**WEB_OPTIONS, scheduler="rr")
+    other = svc(**{**WEB_OPTIONS, "port": 81}, scheduler="rr")
     steps = [
-        ("add_service", {**WEB, "scheduler": "rr"}, None),
-        ("add_service", {**WEB, "scheduler": "rr"}, None),  # refused: it exists
-        ("add_destination", WEB, {"address": "192.0.2.11", "port": 80}),
-        ("add_service", {**other, "scheduler": "rr"}, None),
-        ("add_destination", other, {"address": "192.0.2.12", "port": 81}),
+        ("add_service", web, None),
+        ("add_service", web, None),  # refused: it exists
+        ("add_destination", web, dest(web, address="192.0.2.11")),
+        ("add_service", other, None),
+        ("add_destination", other, dest(other, address="192.0.2.12")),
     ]
     with pytest.raises(BatchError) as caught:
         ipvs.run(steps, batch_size=3)
@@ -241,7 +247,7 @@ def test_a_batch_with_a_refused_step_reports_exactly_what_the_kernel_holds(ipvs)
 
 
 def test_many_requests_go_out_in_batches_of_500(ipvs):
-    steps = [("add_service", {**WEB, "port": port, "scheduler": "rr"}, None) for port in range(1, 1202)]
+    steps = [("add_service", svc(**{**WEB_OPTIONS, "port": port}, scheduler="rr"), None) for port in range(1, 1202)]
     assert ipvs.run(steps) == list(range(1201))
     assert len(ipvs.services()) == 1201
 
@@ -250,7 +256,7 @@ def test_without_cap_net_admin_the_error_says_what_is_needed(ipvs):
     code = (
         f"import sys; sys.path.insert(0, {str(COLLECTIONS)!r});"
         "from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_client import IPVSClient;"
-        "IPVSClient().add_service({'protocol': 'tcp', 'address': '203.0.113.1', 'port': 80})"
+        f"IPVSClient().add_service({WEB!r})"
     )
     proc = subprocess.run(
         ["setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin", sys.executable, "-c", code],

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_kmod as kmod
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import ValidationError
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import ValidationError, normalize_services
 
 RELEASE = "6.1.0-lab"
 
@@ -42,7 +42,9 @@ def test_module_states(system):
 
 
 def test_a_missing_scheduler_is_named_with_its_module_and_field(system):
-    services = [{"scheduler": "rr"}, {"scheduler": "mh", "address": "203.0.113.1", "port": 80}]
+    services = normalize_services(
+        [{"scheduler": "rr", "fwmark": 1}, {"scheduler": "mh", "address": "203.0.113.1", "port": 80}]
+    )
     with pytest.raises(ValidationError) as caught:
         kmod.check_kernel_modules(services, release=RELEASE)
     assert caught.value.path == "services[1].scheduler"
@@ -50,14 +52,18 @@ def test_a_missing_scheduler_is_named_with_its_module_and_field(system):
     assert f"{system}/{RELEASE}/modules.dep" in str(caught.value)
 
 
+def persistent(**given):
+    return normalize_services([{"fwmark": 1, "flags": ["persistent"], **given}])[0]
+
+
 def test_persistence_engine_default_scheduler_and_none(system, monkeypatch):
-    kmod.check_service_modules({"scheduler": "none", "pe_name": "sip"}, "", RELEASE)
+    kmod.check_service_modules(persistent(scheduler="none", pe_name="sip"), "", RELEASE)
     (system / RELEASE / "modules.dep").write_text("")
     with pytest.raises(ValidationError, match=r"^pe_name: 'sip': .*ip_vs_pe_sip"):
-        kmod.check_service_modules({"scheduler": "sh", "pe_name": "sip"}, "", RELEASE)
+        kmod.check_service_modules(persistent(scheduler="sh", pe_name="sip"), "", RELEASE)
     # No scheduler given means wlc, which is loaded.
-    kmod.check_service_modules({}, "", RELEASE)
+    kmod.check_service_modules(persistent(), "", RELEASE)
 
 
 def test_a_system_without_listings_is_not_judged(system):
-    kmod.check_kernel_modules([{"scheduler": "mh"}], release="another-release")
+    kmod.check_kernel_modules([persistent(scheduler="mh")], release="another-release")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_model import ValidationError
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import ValidationError
 from ansible_collections.lvs.ipvs.plugins.module_utils._lvs_topology import director_plan, real_server_plan
 
 WEB = {"name": "web", "address": "203.0.113.100", "port": 80, "scheduler": "rr"}
@@ -62,7 +62,7 @@ def test_real_server_plan_per_mode():
         service("dr", "rs1"),
         {**service("tun", "rs1"), "name": "tun", "address": "203.0.113.102"},
         {**service("tun", "rs1"), "name": "gue", "address": "203.0.113.103", "tunnel": {"type": "gue", "port": 6080}},
-        {**service("nat", "rs2")},
+        {**service("nat", "rs2"), "port": 8080},
     ]
     plan = real_server_plan(services, "rs1")
     assert plan["modes"] == ["dr", "tun"]
@@ -166,17 +166,64 @@ def test_a_tunnel_across_families_is_refused(vip, server, message):
         ({"mode": "nat", "tunnel": {"type": "gre"}}, "lvs_virtual_services[0].tunnel"),
         (
             {"mode": "nat", "real_servers": [{"address": "192.0.2.11"}]},
-            "lvs_virtual_services[0].real_servers[0].host: names the inventory host",
+            "lvs_virtual_services[0].real_servers[0].host: must be the inventory name of the real server",
         ),
         ({"mode": "nat", "port": None, "fwmark": 3}, "lvs_virtual_services[0].ports: a fwmark service needs"),
         ({"mode": "nat", "fwmark": 3, "ports": [80]}, "lvs_virtual_services[0].port: 80: a fwmark service takes"),
         ({"mode": "nat", "scheduler": "fastest"}, "lvs_virtual_services[0].scheduler: 'fastest': unknown scheduler"),
+        # directors: a list of inventory names, matched whole.
+        ({"mode": "nat", "directors": 10}, "lvs_virtual_services[0].directors: 10: must be a list"),
+        ({"mode": "nat", "directors": "director10"}, "lvs_virtual_services[0].directors: 'director10': must be a list"),
+        ({"mode": "nat", "directors": ["d1", 2]}, "lvs_virtual_services[0].directors[1]: 2: must be an inventory host"),
+        ({"mode": "nat", "directors": []}, "lvs_virtual_services[0].directors: []: names no director"),
+        (
+            {"mode": "nat", "real_servers": [{"host": ["rs1", "rs2"], "address": "192.0.2.11"}]},
+            "lvs_virtual_services[0].real_servers[0].host: ['rs1', 'rs2']: must be the inventory name",
+        ),
+        ({"mode": "nat", "ports": [80, 443]}, "lvs_virtual_services[0].ports: [80, 443]: only a fwmark service"),
+        ({"mode": "nat", "address": "2001:db8::5%eth0"}, "lvs_virtual_services[0].address: '2001:db8::5%eth0'"),
+        ({"mode": "nat", "protocol": "tcp", "flags": ["one-packet"]}, "lvs_virtual_services[0].flags[0]"),
     ],
 )
 def test_bad_entries_are_named(entry, message):
     with pytest.raises(ValidationError) as caught:
         director_plan([{**WEB, **entry}])
     assert str(caught.value).startswith(message)
+
+
+def test_a_director_is_matched_by_its_whole_name():
+    services = [service("nat", "rs1", directors=["director10"])]
+    assert director_plan(services, "director1")["services"] == []
+    assert len(director_plan(services, "director10")["services"]) == 1
+
+
+def test_one_service_under_two_names_is_refused():
+    with pytest.raises(ValidationError) as caught:
+        director_plan([service("nat", "rs1"), {**service("dr", "rs2"), "name": "again"}])
+    assert str(caught.value) == (
+        "lvs_virtual_services[1]: 'again': same service as lvs_virtual_services[0]; list each service once"
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "path", "value"),
+    [
+        ({"directors": ["director10"]}, "lvs_virtual_services[0].directors[0]", "director10"),
+        (
+            {"real_servers": [{"host": "rs9", "address": "192.0.2.19"}]},
+            "lvs_virtual_services[0].real_servers[0].host",
+            "rs9",
+        ),
+    ],
+)
+def test_with_the_inventory_every_host_named_must_be_in_it(entry, path, value):
+    services = [{**service("nat", "rs1"), **entry}]
+    with pytest.raises(ValidationError) as caught:
+        director_plan(services, inventory=["director1", "rs1"])
+    assert (caught.value.path, caught.value.value) == (path, value)
+    assert caught.value.reason == "is not a host of the inventory"
+    # Without the inventory (a filter used alone), names are not judged.
+    director_plan(services)
 
 
 def test_names_are_unique():
