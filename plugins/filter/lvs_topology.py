@@ -1,30 +1,46 @@
 # Copyright (c) 2026 lvs.ipvs developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Filters that turn lvs_virtual_services into a director's or a real server's plan (the roles use them)."""
+"""Filters over lvs_virtual_services for the roles: a host's plan, and a check of the whole list."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _lvs_topology
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import ValidationError
 
 
-def director_plan(services, host=None, inventory=None):
+def director_plan(services, host=None):
     try:
-        return _lvs_topology.director_plan(services or [], host, inventory)
+        return _lvs_topology.director_plan(services or [], host)
     except ValidationError as exc:
         raise AnsibleFilterError(f"director_plan: {exc}") from exc
 
 
-def real_server_plan(services, host, inventory=None):
+def real_server_plan(services, host):
     try:
-        return _lvs_topology.real_server_plan(services or [], host, inventory)
+        return _lvs_topology.real_server_plan(services or [], host)
     except ValidationError as exc:
         raise AnsibleFilterError(f"real_server_plan: {exc}") from exc
 
 
+def not_in_inventory(services, inventory):
+    """Check the whole list; warn about, and return, each host it names that is not in inventory."""
+    try:
+        found = _lvs_topology.not_in_inventory(services or [], inventory or [])
+    except ValidationError as exc:
+        raise AnsibleFilterError(f"lvs_not_in_inventory: {exc}") from exc
+    for message in found:
+        Display().warning(message)
+    return found
+
+
 class FilterModule:
     def filters(self):
-        return {"director_plan": director_plan, "real_server_plan": real_server_plan}
+        return {
+            "director_plan": director_plan,
+            "real_server_plan": real_server_plan,
+            "lvs_not_in_inventory": not_in_inventory,
+        }

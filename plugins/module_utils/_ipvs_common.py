@@ -17,7 +17,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_lock import LockTim
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_uapi import PYROUTE2_IMPORT_ERROR
 
 
-def _shape_error(spec, params, path):
+def shape_error(spec, params, path=""):
     """Where params has a string Ansible cannot turn into the mapping spec wants: "path: value: reason", or None.
 
     Ansible's own message for that case ("dictionary requested, could not
@@ -48,7 +48,7 @@ def _shape_error(spec, params, path):
                     shown = value if entry_path == where else entry
                     return f"{entry_path}: {shown!r}: must be {what}"
             if isinstance(entry, dict):
-                found = _shape_error(option["options"], entry, entry_path)
+                found = shape_error(option["options"], entry, entry_path)
                 if found:
                     return found
     return None
@@ -57,7 +57,7 @@ def _shape_error(spec, params, path):
 def ipvs_module(argument_spec, **kwargs):
     """AnsibleModule for an IPVS module, except that a string where a mapping belongs is refused with its path."""
     try:
-        problem = _shape_error(argument_spec, _load_params() or {}, "")
+        problem = shape_error(argument_spec, _load_params() or {})
     except Exception:  # AnsibleModule itself reports parameters it cannot read
         problem = None
     if problem is None:

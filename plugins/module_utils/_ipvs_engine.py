@@ -120,15 +120,9 @@ def _failure(client, current, plan, changes, exc, rollback):
         else:
             state = f"the table still differs from before; these steps would restore it: {'; '.join(left)}"
         message = f"{where}; undoing the {len(exc.applied)} steps already applied failed for {len(stuck)}: {state}"
-    return ApplyError(
-        message,
-        first.errno,
-        changes,
-        [changes[i] for i in sorted(stuck)] if left else [],
-        refused,
-        not_sent,
-        [changes[i] for i in undone],
-    )
+    # Unreadable (None) or still different: the steps whose undo failed are taken to be in effect.
+    in_effect = [changes[i] for i in sorted(stuck)] if left is None or left else []
+    return ApplyError(message, first.errno, changes, in_effect, refused, not_sent, [changes[i] for i in undone])
 
 
 def _still_different(client, plan, current):

@@ -188,8 +188,8 @@ def _vip(value, path, family):
     return text
 
 
-def normalize_virtual_services(services, path="lvs_virtual_services", inventory=None):
-    """Every entry checked, and the list as a whole; with inventory (host names), every host named is in it."""
+def normalize_virtual_services(services, path="lvs_virtual_services"):
+    """Every entry checked, and the list as a whole."""
     check_list(services, path, "virtual services")
     entries = [normalize_virtual_service(raw, f"{path}[{index}]") for index, raw in enumerate(services)]
     seen = {}
@@ -202,19 +202,25 @@ def normalize_virtual_services(services, path="lvs_virtual_services", inventory=
     # One IPVS service under two names would be programmed once, with the
     # settings of whichever came last: refused instead.
     check_unique(entries, lambda entry: service_key(entry["ipvs"]), lambda entry: entry["name"], path, "service")
-    if inventory is not None:
-        _in_inventory(entries, set(inventory), path)
     return entries
 
 
-def _in_inventory(entries, inventory, path):
-    """A director or real server that is not in the inventory is a typo that no host would ever act on."""
-    for index, entry in enumerate(entries):
+def not_in_inventory(services, inventory, path="lvs_virtual_services"):
+    """The directors and real servers named that are not hosts of inventory, as messages.
+
+    Not an error: one list may serve several inventories (a site each), and
+    real servers may be set up by other means. But a name that is a typo
+    leaves a service with no director, or a real server unconfigured, here.
+    """
+    inventory = set(inventory)
+    found = []
+    for index, entry in enumerate(normalize_virtual_services(services, path)):
         for place, names in (("directors", entry["directors"] or ()), ("real_servers", entry["hosts"])):
             for position, name in enumerate(names):
                 if name not in inventory:
                     where = f"{path}[{index}].{place}[{position}]" + (".host" if place == "real_servers" else "")
-                    raise ValidationError(where, name, "is not a host of the inventory")
+                    found.append(f"{where}: {name!r}: is not a host of this inventory, so nothing here acts on it")
+    return found
 
 
 def _compact(value):
@@ -230,11 +236,11 @@ def _prefix(family):
     return 32 if family == "ipv4" else 128
 
 
-def director_plan(services, host=None, inventory=None):
+def director_plan(services, host=None):
     """What a director needs for the services it serves (all, or those that list host in directors)."""
     entries = [
         e
-        for e in normalize_virtual_services(services, inventory=inventory)
+        for e in normalize_virtual_services(services)
         if host is None or e["directors"] is None or host in e["directors"]
     ]
     ipvs, vips, marks, snat = [], [], [], []
@@ -306,10 +312,10 @@ TUNNEL_DEVICES = {
 }
 
 
-def real_server_plan(services, host, inventory=None):
+def real_server_plan(services, host):
     """What real server host needs: its VIPs per mode, and which modes it serves."""
     vips, modes, tunnels, fou_ports = [], set(), set(), set()
-    for entry in normalize_virtual_services(services, inventory=inventory):
+    for entry in normalize_virtual_services(services):
         if host not in entry["hosts"]:
             continue
         modes.add(entry["mode"])

@@ -92,12 +92,7 @@ import socket
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import DAEMON_SPEC
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_module, ipvs_writer, module_errors
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_errors import IPVSError
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
-    ValidationError,
-    choice,
-    normalize_daemon,
-)
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_vocabulary import DAEMON_ROLES
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import ValidationError, normalize_daemon
 
 
 def matches(current, wanted):
@@ -133,7 +128,7 @@ def main():
     params = module.params
     present = params["state"] == "present"
     with module_errors(module):
-        role = choice(params["role"], "role", DAEMON_ROLES, "sync daemon role")
+        role = params["role"]
         wanted = normalize_daemon(params) if present else None
         if wanted is not None:
             try:

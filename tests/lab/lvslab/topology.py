@@ -311,12 +311,24 @@ def _private_filesystems(host: Host, state: Path) -> None:
     mnt.touch()
     # The kernel refuses (EINVAL) to bind a mount namespace that does not
     # look newer than the binder's own: its loop check compares namespace
-    # ids. On this machine's own kernel (6.18, the runner's host mode) a new
-    # namespace sometimes gets a smaller id, and unshare failed about one
-    # time in four; the guest's 6.1 never did. Each try is a new namespace.
+    # ids. On this machine's own kernel (6.18, the runner's host mode) those
+    # ids come from batches that each CPU takes in turn, so a namespace made
+    # on one CPU can be older than one made earlier on another, and every try
+    # on that CPU fails; the guest's 6.1 never did. Each try is a new
+    # namespace, made on each CPU in turn.
+    cpus = sorted(os.sched_getaffinity(0))
     for attempt in range(20):
         try:
-            _run("unshare", f"--mount={mnt}", "--propagation", "private", "true")
+            _run(
+                "taskset",
+                "-c",
+                str(cpus[attempt % len(cpus)]),
+                "unshare",
+                f"--mount={mnt}",
+                "--propagation",
+                "private",
+                "true",
+            )
             break
         except LabError:
             if attempt == 19:

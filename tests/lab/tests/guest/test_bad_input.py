@@ -377,9 +377,8 @@ def test_a_director_name_is_matched_whole(director):
 
     services = [{**NAT, "directors": ["director10"]}]
     assert FilterModule().filters()["director_plan"](services, "director1")["services"] == []
-    with pytest.raises(AnsibleFilterError) as caught:
-        FilterModule().filters()["director_plan"](services, "director1", ["director1", "rs1"])
-    assert_named(str(caught.value), "lvs_virtual_services[0].directors[0]", "director10")
+    [warning] = FilterModule().filters()["lvs_not_in_inventory"](services, ["director1", "rs1"])
+    assert_named(warning, "lvs_virtual_services[0].directors[0]", "director10")
 
 
 def test_the_sync_daemon_settings_given_as_the_kernel_keeps_them_change_nothing(director):

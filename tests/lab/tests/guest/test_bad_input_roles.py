@@ -33,12 +33,6 @@ CASES = [
     ("director", [{**NAT, "directors": "director10"}], "directors", "director10"),
     ("director", [NAT, {**NAT, "name": "web-again", "mode": "dr"}], "lvs_virtual_services[1]", "web-again"),
     ("director", [{**NAT, "ports": [80, 443]}], "lvs_virtual_services[0].ports", "[80, 443]"),
-    (
-        "director",
-        [{**NAT, "real_servers": [{"host": "rs9", "address": "192.0.2.19"}]}],
-        "lvs_virtual_services[0].real_servers[0].host",
-        "rs9",
-    ),
     ("director", [{**NAT, "address": "203.0.113.100%eth0"}], "lvs_virtual_services[0].address", "203.0.113.100%eth0"),
     ("director", [{**NAT, "flags": ["one-packet"]}], "lvs_virtual_services[0].flags[0]", "one-packet"),
     ("director", [{**NAT, "port": 70000}], "lvs_virtual_services[0].port", "70000"),

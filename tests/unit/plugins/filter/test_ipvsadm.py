@@ -50,7 +50,10 @@ def test_services_take_the_module_shape():
     ("text", "message"),
     [
         ("-A -t 203.0.113.1:http -s rr\n", "line 1: '203.0.113.1:http'"),
-        ("-A -t 203.0.113.1:80 -s rr\n-a -t 203.0.113.9:80 -r 192.0.2.1:80 -m\n", "line 2: a real server"),
+        (
+            "-A -t 203.0.113.1:80 -s rr\n-a -t 203.0.113.9:80 -r 192.0.2.1:80 -m\n",
+            "line 2: tcp 203.0.113.9:80: a real server for a service not defined above it",
+        ),
         ("-A -t 203.0.113.1:80 --frobnicate\n", "line 1: unknown or incomplete option '--frobnicate'"),
         ("-C\n", "line 1: '-C'"),
     ],

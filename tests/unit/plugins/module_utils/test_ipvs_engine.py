@@ -151,3 +151,21 @@ def test_read_table_keeps_or_drops_statistics():
     assert "stats" not in read_table(client, stats=False)[0]["destinations"][0]
     gone = normalize_service_identity({"protocol": "tcp", "address": "203.0.113.9", "port": 80}, "")
     assert current_table(client, [gone]) == []
+
+
+class UnreadableAfterUndo(FakeClient):
+    """Refuses what FakeClient refuses, and then cannot read the table any more."""
+
+    def get_service(self, service):
+        if len(self.runs) > 1:
+            raise IPVSError(errno.EIO, "IPVS get service: unreadable")
+        return super().get_service(service)
+
+
+def test_an_undo_that_fails_where_the_table_cannot_be_read_lists_what_may_be_left():
+    start = desired("192.0.2.11", "192.0.2.12")
+    client = UnreadableAfterUndo(start, refuse=[{2}, {0}])
+    with pytest.raises(ApplyError) as caught:
+        converge(client, current_table(client), desired("192.0.2.11", "192.0.2.13", scheduler="wrr"))
+    assert "these may still be in effect: add destination 192.0.2.13:80" in str(caught.value)
+    assert caught.value.applied == ["add destination 192.0.2.13:80 to tcp 203.0.113.1:80 (masq, weight 1)"]

@@ -11,7 +11,11 @@ import pytest
 import yaml
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import ValidationError
-from ansible_collections.lvs.ipvs.plugins.module_utils._lvs_topology import director_plan, real_server_plan
+from ansible_collections.lvs.ipvs.plugins.module_utils._lvs_topology import (
+    director_plan,
+    not_in_inventory,
+    real_server_plan,
+)
 
 WEB = {"name": "web", "address": "203.0.113.100", "port": 80, "scheduler": "rr"}
 
@@ -205,25 +209,20 @@ def test_one_service_under_two_names_is_refused():
     )
 
 
-@pytest.mark.parametrize(
-    ("entry", "path", "value"),
-    [
-        ({"directors": ["director10"]}, "lvs_virtual_services[0].directors[0]", "director10"),
-        (
-            {"real_servers": [{"host": "rs9", "address": "192.0.2.19"}]},
-            "lvs_virtual_services[0].real_servers[0].host",
-            "rs9",
-        ),
-    ],
-)
-def test_with_the_inventory_every_host_named_must_be_in_it(entry, path, value):
-    services = [{**service("nat", "rs1"), **entry}]
-    with pytest.raises(ValidationError) as caught:
-        director_plan(services, inventory=["director1", "rs1"])
-    assert (caught.value.path, caught.value.value) == (path, value)
-    assert caught.value.reason == "is not a host of the inventory"
-    # Without the inventory (a filter used alone), names are not judged.
-    director_plan(services)
+def test_hosts_not_in_the_inventory_are_listed_not_refused():
+    services = [
+        {**service("nat", "rs1"), "directors": ["director10"]},
+        {**service("dr", "rs9"), "name": "dns", "protocol": "udp", "port": 53},
+    ]
+    reason = "is not a host of this inventory, so nothing here acts on it"
+    assert not_in_inventory(services, ["director1", "rs1"]) == [
+        f"lvs_virtual_services[0].directors[0]: 'director10': {reason}",
+        f"lvs_virtual_services[1].real_servers[0].host: 'rs9': {reason}",
+    ]
+    assert not_in_inventory(services, ["director10", "rs1", "rs9"]) == []
+    # The list is checked as a whole all the same.
+    with pytest.raises(ValidationError, match="same service as"):
+        not_in_inventory([service("nat", "rs1"), {**service("dr", "rs1"), "name": "x"}], ["rs1"])
 
 
 def test_names_are_unique():

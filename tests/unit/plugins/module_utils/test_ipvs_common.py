@@ -1,0 +1,50 @@
+# Copyright (c) 2026 lvs.ipvs developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A string where a mapping belongs is named with its path, where Ansible's own message names neither."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import TABLE_SPEC
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import shape_error
+
+DEST_KEYS = "address, port, forward, weight, u_threshold, l_threshold, tunnel"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"services": "web"}, "services: 'web': must be a list of mappings of protocol, address,"),
+        ({"services": ["web"]}, "services[0]: 'web': must be a mapping of protocol, address,"),
+        (
+            {"services": [{"address": "203.0.113.1", "destinations": ["x"]}]},
+            f"services[0].destinations[0]: 'x': must be a mapping of {DEST_KEYS}",
+        ),
+        (
+            {"services": [{"destinations": [{"address": "192.0.2.1", "tunnel": "gre"}]}]},
+            "services[0].destinations[0].tunnel: 'gre': must be a mapping of type, port, flags",
+        ),
+    ],
+)
+def test_a_string_where_a_mapping_belongs_is_named(params, message):
+    assert shape_error(TABLE_SPEC, params).startswith(message)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"services": None},
+        {"services": []},
+        # What Ansible itself turns into a mapping is left to it.
+        {"services": ['{"address": "203.0.113.1", "port": 80}']},
+        {"services": ["address=203.0.113.1 port=80"]},
+        {"services": [{"address": "203.0.113.1", "destinations": [{"address": "192.0.2.1", "tunnel": "type=gre"}]}]},
+        # Other types are Ansible's to judge, with messages that name the option.
+        {"services": [{"port": "http"}]},
+    ],
+)
+def test_what_ansible_can_read_is_left_to_it(params):
+    assert shape_error(TABLE_SPEC, params) is None
