@@ -3,9 +3,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The IPVS client: one plain netlink socket, requests sent in batches, answers matched by sequence number.
 
-Kept apart from the kernel's numbers (_ipvs_uapi), the translation of
-dicts (_ipvs_attrs) and the codec (_ipvs_codec) so that code which only validates, plans or formats a table
-(the model, the filters on the controller) never loads the socket code.
+Kept apart from the kernel's numbers (_ipvs_uapi), the translation of dicts
+(_ipvs_attrs) and the codec (_ipvs_codec), so that code which only validates,
+plans or formats a table (the filters on the controller) never loads the
+socket code.
 """
 
 from __future__ import annotations

@@ -18,11 +18,10 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_plan import (
     diff,
     from_kernel,
     plain_service,
-    service_identity,
     summarize,
     undo,
 )
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import normalize_scope
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import normalize_scope, service_key
 
 Outcome = namedtuple("Outcome", "plan changes diff before after")
 
@@ -129,8 +128,8 @@ def _still_different(client, plan, current):
     """After a failed undo, the steps that would restore the services the plan touched; None if unreadable."""
     touched = {}
     for op in plan:
-        touched.setdefault(service_identity(op.service), op.service)
-    originals = [entry for entry in current if service_identity(entry) in touched]
+        touched.setdefault(service_key(op.service), op.service)
+    originals = [entry for entry in current if service_key(entry) in touched]
     try:
         now = current_table(client, list(touched.values()))
     except IPVSError:

@@ -120,11 +120,6 @@ def _dest_settings(dest):
     }
 
 
-def service_identity(service):
-    """The identity of any service dict (extra keys ignored): the validator's service_key()."""
-    return service_key(service)
-
-
 def _index(entries, identity, what):
     index = {}
     for entry in entries:
@@ -193,8 +188,8 @@ def diff(current, desired, scope=None):
     """
     scope = scope or {"mode": "managed", "addresses": set(), "fwmarks": set()}
     mode, addresses, fwmarks = scope["mode"], scope["addresses"], scope["fwmarks"]
-    present = _index(current, service_identity, "current service")
-    wanted = _index(desired, service_identity, "desired service")
+    present = _index(current, service_key, "current service")
+    wanted = _index(desired, service_key, "desired service")
     phases = {action: [] for action in ACTIONS}
     for key in sorted(wanted, key=service_order):
         new = wanted[key]
@@ -265,9 +260,9 @@ def apply_plan(table, plan):
     """
     services = {}
     for entry in table:
-        services[service_identity(entry)] = _copy(entry)
+        services[service_key(entry)] = _copy(entry)
     for op in plan:
-        key = service_identity(op.service)
+        key = service_key(op.service)
         where = f"{op.action} {service_text(op.service)}"
         if op.destination is not None:
             where = f"{where} {dest_text(op.destination)}"
@@ -388,7 +383,7 @@ def summarize(plan):
     that are added (after only), edited (both) or deleted (before only).
     """
     before, after = {}, {}
-    added = {service_identity(op.service) for op in plan if op.action == "add_service"}
+    added = {service_key(op.service) for op in plan if op.action == "add_service"}
     for op in plan:
         name = service_text(op.service)
         if op.action == "add_service":
@@ -403,7 +398,7 @@ def summarize(plan):
         else:
             dest = dest_text(op.destination)
             sides = [(after, op.after)]
-            if service_identity(op.service) not in added:
+            if service_key(op.service) not in added:
                 sides.append((before, op.before))
             for side, value in sides:
                 dests = side.setdefault(name, {}).setdefault("destinations", {})

@@ -157,7 +157,6 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_engine import conve
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_plan import (
     from_kernel,
     plain_destination,
-    service_identity,
 )
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
     ValidationError,
@@ -167,6 +166,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
     normalize_destination,
     normalize_scope,
     normalize_service_identity,
+    service_key,
 )
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_vocabulary import service_text
 
@@ -220,9 +220,9 @@ def main():
     with ipvs_writer(module) as client:
         found = read_services(client, named)
         if named is not None and present:
-            keys = {service_identity(service) for service, _dests in found}
+            keys = {service_key(service) for service, _dests in found}
             for index, service in enumerate(named):
-                if service_identity(service) not in keys:
+                if service_key(service) not in keys:
                     raise ValidationError(f"services[{index}]", service_text(service), "no such virtual service")
         current, desired, reports = [], [], []
         for service, dests in found:

@@ -63,9 +63,9 @@ def shim_path() -> Path:
     return target
 
 
-def uml_env(run_dir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+def uml_env(run_dir: Path) -> dict[str, str]:
     """The environment of a linux.uml process: the shim preloaded, its report in the run directory."""
-    env = dict(os.environ if base is None else base)
+    env = dict(os.environ)
     preload = [str(shim_path())]
     if env.get("LD_PRELOAD"):
         preload.append(env["LD_PRELOAD"])

@@ -21,8 +21,12 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_engine import (
     read_table,
 )
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_errors import IPVSError
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_plan import Op, apply_plan, service_identity
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import normalize_service_identity, normalize_table
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_plan import Op, apply_plan
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
+    normalize_service_identity,
+    normalize_table,
+    service_key,
+)
 
 WEB = {"protocol": "tcp", "address": "203.0.113.1", "port": 80}
 
@@ -39,12 +43,12 @@ class FakeClient:
         return [{key: value for key, value in entry.items() if key != "destinations"} for entry in self.table]
 
     def get_service(self, service):
-        wanted = service_identity(service)
-        return next((s for s in self.services() if service_identity(s) == wanted), None)
+        wanted = service_key(service)
+        return next((s for s in self.services() if service_key(s) == wanted), None)
 
     def destinations(self, service):
-        wanted = service_identity(service)
-        entry = next(e for e in self.table if service_identity(e) == wanted)
+        wanted = service_key(service)
+        entry = next(e for e in self.table if service_key(e) == wanted)
         return [dict(dest, stats={"conns": 1}) for dest in entry["destinations"]]
 
     def run(self, steps):
@@ -81,7 +85,7 @@ def test_check_mode_plans_without_running():
     client = FakeClient()
     outcome = converge(client, [], desired("192.0.2.11"), check_mode=True)
     assert client.runs == [] and client.table == []
-    assert [service_identity(entry) for entry in outcome.after] == [("ipv4", "tcp", "203.0.113.1", 80)]
+    assert [service_key(entry) for entry in outcome.after] == [("ipv4", "tcp", "203.0.113.1", 80)]
 
 
 def test_a_refused_step_is_undone_with_what_was_applied_before_it():

@@ -29,7 +29,6 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_plan import (
     from_kernel,
     plain_destination,
     plain_service,
-    service_identity,
     summarize,
     undo_plan,
 )
@@ -39,6 +38,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
     normalize_scope,
     normalize_service,
     normalize_table,
+    service_key,
 )
 from ansible_collections.lvs.ipvs.tests.unit.plugins.module_utils.user_input import (
     WEB,
@@ -224,7 +224,7 @@ def test_scope_decides_which_undesired_services_are_deleted(scope, deleted):
     desired = table(svc(scheduler="rr"))
     plan = diff(table(*SCOPE_CURRENT), desired, scope)
     assert plan[0].action == "edit_service"
-    assert [service_identity(op.service) for op in plan if op.action == "delete_service"] == deleted
+    assert [service_key(op.service) for op in plan if op.action == "delete_service"] == deleted
     assert actions(plan) == ["edit_service"] + ["delete_service"] * len(deleted)
 
 
@@ -418,9 +418,9 @@ def check_plan(current, desired, scope):
     """Every property of one diff; returns nothing, asserts everything."""
     plan = diff(current, desired, scope)
     result = apply_plan(current, plan)
-    before = {service_identity(s): s for s in current}
-    after = {service_identity(s): s for s in result}
-    wanted = {service_identity(s): s for s in desired}
+    before = {service_key(s): s for s in current}
+    after = {service_key(s): s for s in result}
+    wanted = {service_key(s): s for s in desired}
 
     for key, entry in before.items():
         if not in_scope(key, wanted, scope):
@@ -437,7 +437,7 @@ def check_plan(current, desired, scope):
 
     added, deleted = set(), set()
     for op in plan:
-        ident = (service_identity(op.service),)
+        ident = (service_key(op.service),)
         if op.destination is not None:
             ident += (dest_key(op.destination),)
         if op.action.startswith("delete"):
@@ -454,8 +454,8 @@ def check_plan(current, desired, scope):
             in_both = ident[1] in dest_keys(before[ident[0]]) and ident[1] in dest_keys(wanted[ident[0]])
         assert not in_both, f"{ident} is in both tables but was added or deleted"
 
-    for key in {service_identity(op.service) for op in plan}:
-        steps = [op.action for op in plan if service_identity(op.service) == key]
+    for key in {service_key(op.service) for op in plan}:
+        steps = [op.action for op in plan if service_key(op.service) == key]
         if "delete_destination" in steps and "add_destination" in steps:
             assert max(i for i, a in enumerate(steps) if a == "add_destination") < steps.index("delete_destination")
     ranks = [
@@ -527,7 +527,7 @@ def services(draw):
 
 
 def tables():
-    return st.lists(services(), max_size=5, unique_by=service_identity)
+    return st.lists(services(), max_size=5, unique_by=service_key)
 
 
 @st.composite
@@ -579,7 +579,7 @@ def content(table_entries):
     """A table as the kernel would dump it, in a form that compares: services and their destinations."""
     return sorted(
         (
-            service_identity(entry),
+            service_key(entry),
             repr(sorted(plain_service(entry).items())),
             sorted(repr(sorted(plain_destination(d).items())) for d in entry.get("destinations") or ()),
         )
