@@ -16,8 +16,9 @@ ANSIBLE_BUNDLE=ansible==12.3.0
 BUNDLED_COLLECTIONS=(ansible/posix community/general containers/podman)
 # gcc and libc6-dev build the lab's FPU shim for linux.uml (docs/lab.md);
 # podman and crun run the dr Molecule scenario's hosts as containers.
+# keepalived runs the director groups (HA); Debian starts no service without a configuration.
 APT_PACKAGES=(user-mode-linux ipvsadm iproute2 iputils-ping kmod nftables iptables curl util-linux python3-venv shellcheck git
-    gcc libc6-dev podman crun)
+    gcc libc6-dev podman crun keepalived)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -178,47 +178,65 @@ molecule_lane() {
     done >>"$log" 2>&1
 }
 
+# suite NAME DIR [TIMEOUT]: a pytest suite in a guest of its own, in one
+# process; its junit file and log are left for count_suite.
+suite() {
+    lvslab run --run-dir "$RUNS/$1" --timeout "${3:-1500}" -- python3 -m pytest -p no:cacheprovider -v -s \
+        "$2" --junitxml "$RUNS/$1/junit.xml" >"$LOGS/lab-$1.log" 2>&1
+}
+
+# count_suite NAME DIR: "passed failed not-run skipped" of a suite; whatever
+# its junit file does not count never ran.
+count_suite() {
+    local p=0 f=0 s=0 expected
+    expected=$(collected "$2")
+    if [ -z "$expected" ]; then
+        echo "    FAILED: cannot count the tests of $2 (pytest --collect-only)" >&2
+        echo "0 1 0 0"
+        return
+    fi
+    [ -e "$RUNS/$1/junit.xml" ] && read -r p f s < <(junit "$RUNS/$1/junit.xml")
+    if ((p + f + s < expected)); then
+        echo "    NOT RUN: $((expected - p - f - s)) of $expected tests of $2 (log: $LOGS/lab-$1.log)" >&2
+        cause "$LOGS/lab-$1.log" >&2
+    elif ((f)); then
+        echo "    FAILED: $f tests of $2 (log: $LOGS/lab-$1.log)" >&2
+        grep -E '^(FAILED|ERROR) ' "$LOGS/lab-$1.log" | head -n 20 | sed 's/^/    | /' >&2
+    fi
+    local missing=$((expected - p - f - s))
+    ((missing < 0)) && missing=0
+    echo "$p $f $missing $s"
+}
+
 tier_lab() {
     # Two guests at a time. Lane one: the kernel-facing suite in one pytest
-    # process, then half of the per-mode scenarios; lane two: the every-mode
-    # scenario, then the other half.
-    local guest_dir scenario lane_one=() lane_two=(modes) passed=0 failed=0 not_run=0 skipped=0 i=0
-    local expected p f s section
-    guest_dir=$RUNS/guest
+    # process, then half of the per-mode scenarios; lane two: the director
+    # pair's failover proofs (tests/lab/tests/ha), the every-mode scenario,
+    # then the other half.
+    local scenario lane_one=() lane_two=(modes) passed=0 failed=0 not_run=0 skipped=0 i=0
+    local p f n s section name
     for scenario in extensions/molecule/*/molecule.yml; do
         scenario=$(basename "$(dirname "$scenario")")
         [ "$scenario" = modes ] && continue
         if ((i++ % 2)); then lane_two+=("$scenario"); else lane_one+=("$scenario"); fi
     done
-    expected=$(collected tests/lab/tests/guest)
-    if [ -z "$expected" ]; then
-        echo "    FAILED: cannot count the guest tests (pytest --collect-only tests/lab/tests/guest)"
-        expected=1
-    fi
     if [ "$LAB_OK" = yes ]; then
         : >"$LOGS/lab-molecule-1.log"
         : >"$LOGS/lab-molecule-2.log"
         {
-            lvslab run --run-dir "$guest_dir" --timeout 1500 -- python3 -m pytest -p no:cacheprovider -v \
-                tests/lab/tests/guest --junitxml "$guest_dir/junit.xml" >"$LOGS/lab-guest.log" 2>&1
+            suite guest tests/lab/tests/guest
             molecule_lane "$LOGS/lab-molecule-1.log" "${lane_one[@]}"
         } &
         local lane_one_pid=$!
+        suite ha tests/lab/tests/ha 2400
         molecule_lane "$LOGS/lab-molecule-2.log" "${lane_two[@]}"
         wait "$lane_one_pid"
-        # The guest suite: what its junit file counts; whatever it does not
-        # count never ran.
-        p=0 f=0 s=0
-        [ -e "$guest_dir/junit.xml" ] && read -r p f s < <(junit "$guest_dir/junit.xml")
-        passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-        if ((p + f + s < expected)); then
-            not_run=$((not_run + expected - p - f - s))
-            echo "    NOT RUN: $((expected - p - f - s)) of $expected guest tests (log: $LOGS/lab-guest.log)"
-            cause "$LOGS/lab-guest.log"
-        elif ((f)); then
-            echo "    FAILED: $f guest tests (log: $LOGS/lab-guest.log)"
-            grep -E '^(FAILED|ERROR) ' "$LOGS/lab-guest.log" | head -n 20 | sed 's/^/    | /'
-        fi
+        for name in guest ha; do
+            read -r p f n s < <(count_suite "$name" "tests/lab/tests/$name")
+            passed=$((passed + p)) failed=$((failed + f)) not_run=$((not_run + n)) skipped=$((skipped + s))
+        done
+        # The failover proofs' figures, as their table printed them.
+        sed -n '/^What the director pair proved/,/ passed, [0-9]* failed$/p' "$LOGS/lab-ha.log" | sed 's/^/    /'
         for scenario in "${lane_one[@]}" "${lane_two[@]}"; do
             section=$LOGS/lab-molecule-$scenario.log
             awk -v s="--- molecule test -s $scenario" '$0 ~ /^--- molecule test -s / {on = ($0 == s)} on' \
@@ -236,8 +254,12 @@ tier_lab() {
             fi
         done
     else
-        not_run=$((expected + ${#lane_one[@]} + ${#lane_two[@]}))
-        echo "    NOT RUN: $expected guest tests and ${#lane_one[@]}+${#lane_two[@]} molecule scenarios (the lab cannot run here)"
+        for name in guest ha; do
+            n=$(collected "tests/lab/tests/$name")
+            not_run=$((not_run + ${n:-1}))
+        done
+        not_run=$((not_run + ${#lane_one[@]} + ${#lane_two[@]}))
+        echo "    NOT RUN: the guest tests, the failover proofs and ${#lane_one[@]}+${#lane_two[@]} molecule scenarios (the lab cannot run here)"
     fi
     # The runner's own tests boot guests of their own, so they come after;
     # they run even where the doctor failed: each says how the lab fails.

@@ -8,33 +8,40 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
-from ansible_collections.lvs.ipvs.plugins.module_utils import _lvs_topology
+from ansible_collections.lvs.ipvs.plugins.module_utils import _lvs_drain, _lvs_topology
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import ValidationError
 
 
-def director_plan(services, host=None):
+def director_plan(services, host=None, groups=None, drained=None):
     try:
-        return _lvs_topology.director_plan(services or [], host)
+        return _lvs_topology.director_plan(services or [], host, groups or [], drained or [])
     except ValidationError as exc:
         raise AnsibleFilterError(f"director_plan: {exc}") from exc
 
 
-def real_server_plan(services, host):
+def real_server_plan(services, host, groups=None):
     try:
-        return _lvs_topology.real_server_plan(services or [], host)
+        return _lvs_topology.real_server_plan(services or [], host, groups or [])
     except ValidationError as exc:
         raise AnsibleFilterError(f"real_server_plan: {exc}") from exc
 
 
-def not_in_inventory(services, inventory):
-    """Check the whole list; warn about, and return, each host it names that is not in inventory."""
+def not_in_inventory(services, inventory, groups=None):
+    """Check the whole topology; warn about, and return, each host it names that is not in inventory."""
     try:
-        found = _lvs_topology.not_in_inventory(services or [], inventory or [])
+        found = _lvs_topology.not_in_inventory(services or [], inventory or [], groups or [])
     except ValidationError as exc:
         raise AnsibleFilterError(f"lvs_not_in_inventory: {exc}") from exc
     for message in found:
         Display().warning(message)
     return found
+
+
+def drain_plan(services, host, groups=None, directors=None):
+    try:
+        return _lvs_drain.drain_plan(services or [], host, groups or [], directors or [])
+    except ValidationError as exc:
+        raise AnsibleFilterError(f"drain_plan: {exc}") from exc
 
 
 class FilterModule:
@@ -43,4 +50,5 @@ class FilterModule:
             "director_plan": director_plan,
             "real_server_plan": real_server_plan,
             "lvs_not_in_inventory": not_in_inventory,
+            "drain_plan": drain_plan,
         }

@@ -14,6 +14,7 @@ and refused before any host is touched.
 from __future__ import annotations
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_vocabulary as vocab
+from ansible_collections.lvs.ipvs.plugins.module_utils import _lvs_ha, _lvs_keepalived
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
     MISSING,
     ValidationError,
@@ -24,6 +25,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
     choice,
     family_of,
     given,
+    integer,
     normalize_service,
     service_key,
     tunnel_settings,
@@ -48,6 +50,11 @@ _SERVICE_KEYS = (
     "tunnel",
     "real_servers",
     "directors",
+    "director_group",
+    "health_check",
+    "sorry_server",
+    "quorum",
+    "hysteresis",
 )
 _REAL_SERVER_KEYS = ("host", "address", "port", "weight", "u_threshold", "l_threshold")
 # Kernel settings of a director, whatever its modes; why each: docs/roles.md.
@@ -59,7 +66,8 @@ DIRECTOR_SYSCTLS = {
     # draining ends even for persistent clients.
     "net.ipv4.vs.expire_quiescent_template": 1,
     # A reused source port opens a new connection, rescheduled, rather than
-    # following the old one to a server that may be draining.
+    # following the old one to a server that may be draining (2 with DR or TUN:
+    # see director_plan).
     "net.ipv4.vs.conn_reuse_mode": 1,
 }
 
@@ -130,6 +138,7 @@ def normalize_virtual_service(raw, path):
     if given(raw, "tunnel") and mode != "tun":
         raise ValidationError(f"{path}.tunnel", raw["tunnel"], f"tunnel settings are for mode tun, not {mode}")
     directors = _directors(raw, path)
+    ha = _high_availability(raw, path)
     servers, destinations = _destinations(raw, mode, path)
     ipvs = {key: raw[key] for key in ("scheduler", "flags", "timeout", "netmask", "pe_name") if given(raw, key)}
     if fwmark:
@@ -159,10 +168,44 @@ def normalize_virtual_service(raw, path):
         "hosts": [server["host"] for server in servers],
         "directors": directors,
         "ipvs": service,
+        **ha,
     }
     if fwmark:
         entry["address"] = _vip(raw["address"], f"{path}.address", service["family"])
+    if ha["sorry_server"]:
+        entry["sorry_server"] = _lvs_ha.normalize_sorry_server(
+            ha["sorry_server"], f"{path}.sorry_server", entry["family"]
+        )
     return entry
+
+
+def _high_availability(raw, path):
+    """director_group and what keepalived does for the service: health check, sorry server, quorum."""
+    group = raw.get("director_group")
+    if group is None:
+        for key in ("health_check", "sorry_server", "quorum", "hysteresis"):
+            if given(raw, key):
+                raise ValidationError(
+                    f"{path}.{key}", raw[key], "is keepalived's, which runs for a director group: set director_group"
+                )
+        return {"director_group": None, "health_check": None, "sorry_server": None, "quorum": None, "hysteresis": None}
+    if not isinstance(group, str) or not group.strip():
+        raise ValidationError(f"{path}.director_group", group, "must be the name of one of lvs_director_groups")
+    if given(raw, "directors"):
+        raise ValidationError(f"{path}.directors", raw["directors"], "a director_group's service runs on its directors")
+    return {
+        "director_group": group,
+        "health_check": (
+            _lvs_ha.normalize_health_check(raw["health_check"], f"{path}.health_check")
+            if given(raw, "health_check")
+            else None
+        ),
+        "sorry_server": raw.get("sorry_server"),
+        "quorum": integer(raw["quorum"], f"{path}.quorum", 1, 2**31 - 1) if given(raw, "quorum") else None,
+        "hysteresis": integer(raw["hysteresis"], f"{path}.hysteresis", 0, 2**31 - 1)
+        if given(raw, "hysteresis")
+        else None,
+    }
 
 
 def _same_family_tunnels(servers, family, path):
@@ -205,7 +248,40 @@ def normalize_virtual_services(services, path="lvs_virtual_services"):
     return entries
 
 
-def not_in_inventory(services, inventory, path="lvs_virtual_services"):
+def normalize_topology(services, groups=None):
+    """The virtual services and the director groups, each checked, and checked against each other."""
+    entries = normalize_virtual_services(services)
+    groups = _lvs_ha.normalize_groups(groups or [])
+    names = {group["name"]: group for group in groups}
+    owners = {}
+    for index, entry in enumerate(entries):
+        where = f"lvs_virtual_services[{index}]"
+        group = entry["director_group"]
+        if group is not None and group not in names:
+            known = ", ".join(sorted(names)) or "none: lvs_director_groups is empty"
+            raise ValidationError(f"{where}.director_group", group, f"is not a director group (known: {known})")
+        # A VIP is held by one VRRP instance, or by every director that
+        # serves it without a group: never both, never two instances.
+        owner = group or "(no director group)"
+        previous = owners.setdefault(entry["address"], (owner, where))
+        if previous[0] != owner:
+            raise ValidationError(
+                f"{where}.address",
+                entry["address"],
+                f"is also the VIP of {previous[1]} in {previous[0]}, here in {owner}: one address, one holder",
+            )
+    for index, group in enumerate(groups):
+        for position, inside in enumerate(group["inside_addresses"]):
+            if inside["address"] in owners:
+                raise ValidationError(
+                    f"lvs_director_groups[{index}].inside_addresses[{position}]",
+                    inside["address"],
+                    f"is the VIP of {owners[inside['address']][1]}",
+                )
+    return entries, groups
+
+
+def not_in_inventory(services, inventory, groups=None, path="lvs_virtual_services"):
     """The directors and real servers named that are not hosts of inventory, as messages.
 
     Not an error: one list may serve several inventories (a site each), and
@@ -214,7 +290,15 @@ def not_in_inventory(services, inventory, path="lvs_virtual_services"):
     """
     inventory = set(inventory)
     found = []
-    for index, entry in enumerate(normalize_virtual_services(services, path)):
+    entries, groups = normalize_topology(services, groups)
+    for index, group in enumerate(groups):
+        for position, director in enumerate(group["directors"]):
+            if director["host"] not in inventory:
+                found.append(
+                    f"lvs_director_groups[{index}].directors[{position}].host: {director['host']!r}:"
+                    " is not a host of this inventory, so nothing here acts on it"
+                )
+    for index, entry in enumerate(entries):
         for place, names in (("directors", entry["directors"] or ()), ("real_servers", entry["hosts"])):
             for position, name in enumerate(names):
                 if name not in inventory:
@@ -223,12 +307,12 @@ def not_in_inventory(services, inventory, path="lvs_virtual_services"):
     return found
 
 
-def _compact(value):
+def compact(value):
     """value without its None entries: what a module's argument spec takes as "not given"."""
     if isinstance(value, dict):
-        return {key: _compact(item) for key, item in value.items() if item is not None}
+        return {key: compact(item) for key, item in value.items() if item is not None}
     if isinstance(value, list):
-        return [_compact(item) for item in value]
+        return [compact(item) for item in value]
     return value
 
 
@@ -236,23 +320,39 @@ def _prefix(family):
     return 32 if family == "ipv4" else 128
 
 
-def director_plan(services, host=None):
-    """What a director needs for the services it serves (all, or those that list host in directors)."""
-    entries = [
-        e
-        for e in normalize_virtual_services(services)
-        if host is None or e["directors"] is None or host in e["directors"]
-    ]
+def _serves(entry, host, groups):
+    if entry["director_group"] is not None:
+        group = next(g for g in groups if g["name"] == entry["director_group"])
+        return host is None or any(d["host"] == host for d in group["directors"])
+    return host is None or entry["directors"] is None or host in entry["directors"]
+
+
+def director_plan(services, host=None, groups=None, drained=None):
+    """What a director needs for the services it serves.
+
+    Those of its director groups are keepalived's (under "keepalived"); the
+    others, those without directors or that list host, are ipvs_table's. The
+    real servers named in drained get weight 0 in both.
+    """
+    drained = set(drained or ())
+    every, groups = normalize_topology(services, groups)
+    entries = [e for e in every if _serves(e, host, groups)]
     ipvs, vips, marks, snat = [], [], [], []
     modules = ["ip_vs"]
     for entry in entries:
-        service = _compact(entry["ipvs"])
+        service = compact(entry["ipvs"])
+        # destinations and hosts are in the order of real_servers.
+        for index, dest in enumerate(service["destinations"]):
+            if entry["hosts"][index] in drained:
+                dest["weight"] = 0
         service.pop("destinations_mode", None)
         for dest in service["destinations"]:
             dest.pop("family", None)  # implied by the address
-        ipvs.append(service)
+        grouped = entry["director_group"] is not None
+        if not grouped:
+            ipvs.append(service)
         vip = {"address": entry["address"], "prefix": _prefix(entry["family"]), "family": entry["family"]}
-        if vip not in vips:
+        if vip not in vips and not grouped:
             vips.append(vip)
         for module in (
             vocab.scheduler_module(service["scheduler"]),
@@ -270,6 +370,9 @@ def director_plan(services, host=None):
                         "protocol": entry["protocol"],
                         "address": dest["address"],
                         "ports": [dest["port"]] if dest.get("port") else entry["ports"],
+                        # In a group, replies must come back to whichever
+                        # director is active: its floating inside address.
+                        "to": _floating_source(entry, groups),
                     }
                 )
     modes = sorted({entry["mode"] for entry in entries})
@@ -279,6 +382,13 @@ def director_plan(services, host=None):
         sysctls["net.ipv4.ip_forward"] = 1
     if "ipv6" in families:
         sysctls["net.ipv6.conf.all.forwarding"] = 1
+    if {"dr", "tun"} & set(modes):
+        # A director that sees only the client's half of a connection (DR,
+        # TUN) leaves it in FIN_WAIT at its end: bit 2 reschedules a reused
+        # port from there too, instead of sending the new SYN to the old
+        # server, which may be gone (measured in the lab: requests lost after
+        # a real server's removal with 1, none with 2).
+        sysctls["net.ipv4.vs.conn_reuse_mode"] = 2
     if "fullnat" in modes:
         # IPVS connections go through conntrack, so that the SNAT rules apply to them.
         sysctls["net.ipv4.vs.conntrack"] = 1
@@ -290,9 +400,23 @@ def director_plan(services, host=None):
         "modules": modules,
         "sysctls": sysctls,
         "modes": modes,
-        "addresses": sorted({entry["address"] for entry in entries if not entry["fwmark"]}),
-        "fwmarks": sorted({entry["fwmark"] for entry in entries if entry["fwmark"]}),
+        "addresses": sorted({e["address"] for e in entries if not e["fwmark"] and e["director_group"] is None}),
+        "fwmarks": sorted({e["fwmark"] for e in entries if e["fwmark"] and e["director_group"] is None}),
+        # Every VIP of a group this host is in, held by keepalived: the
+        # director's script leaves them alone.
+        "group_vips": sorted({e["address"] for e in entries if e["director_group"] is not None}),
+        "keepalived": _lvs_keepalived.keepalived_plan(every, groups, host, drained) if host is not None else None,
     }
+
+
+def _floating_source(entry, groups):
+    if entry["director_group"] is None:
+        return None
+    group = next(g for g in groups if g["name"] == entry["director_group"])
+    for inside in group["inside_addresses"]:
+        if inside["family"] == entry["family"]:
+            return inside["address"]
+    return None
 
 
 # The fallback device of each tunnel module catches every packet of its kind
@@ -312,13 +436,20 @@ TUNNEL_DEVICES = {
 }
 
 
-def real_server_plan(services, host):
-    """What real server host needs: its VIPs per mode, and which modes it serves."""
+def real_server_plan(services, host, groups=None):
+    """What real server host needs: its VIPs per mode, which modes it serves, and its NAT gateway in a group."""
     vips, modes, tunnels, fou_ports = [], set(), set(), set()
-    for entry in normalize_virtual_services(services):
+    gateway = {}
+    entries, groups = normalize_topology(services, groups)
+    for entry in entries:
         if host not in entry["hosts"]:
             continue
         modes.add(entry["mode"])
+        if entry["mode"] == "nat" and entry["director_group"] is not None:
+            # The group's floating inside address follows the active director.
+            group = next(g for g in groups if g["name"] == entry["director_group"])
+            for inside in group["inside_addresses"]:
+                gateway.setdefault(inside["family"], inside["address"])
         if entry["mode"] in ("dr", "tun"):
             device = "lo"
             if entry["mode"] == "tun":
@@ -359,6 +490,7 @@ def real_server_plan(services, host):
         modules.add("fou")
     return {
         "modes": sorted(modes),
+        "nat_gateway": gateway,
         "vips": vips,
         "tunnels": sorted(tunnels),
         "fou_ports": [{"port": port, "family": family} for port, family in sorted(fou_ports)],

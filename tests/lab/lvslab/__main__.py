@@ -6,6 +6,7 @@ up       build a topology of network namespaces       (inside the lab kernel)
 down     remove it
 exec     run a command inside one lab host
 probe    send client traffic from a lab host and check who answered
+loadgen  steady requests and long-lived connections from a lab host, with exact accounting
 neigh    which hosts answer ARP or neighbour solicitation for an address
 verify   run and record every check of a spec file (probes, neigh, routes, files)
 record   record the outcome of a check made elsewhere
@@ -20,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import checks, doctor, kernel, report, topology
+from . import checks, doctor, kernel, loadgen, report, topology
 
 
 def _cmd_run(args) -> int:
@@ -74,6 +75,10 @@ def _cmd_probe(args) -> int:
     report.record(args.label or f"{args.host} -> {args.target}", ok, detail)
     print(json.dumps({**tally, "ok": ok, "detail": detail}))
     return 0 if ok else 1
+
+
+def _cmd_loadgen(args) -> int:
+    return loadgen.run(args)
 
 
 def _cmd_neigh(args) -> int:
@@ -149,6 +154,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--peer", nargs="*", default=[], help="the client addresses the servers must have seen (HTTP)")
     p.add_argument("--label")
     p.set_defaults(func=_cmd_probe)
+
+    p = sub.add_parser(
+        "loadgen",
+        help="traffic with exact accounting until stopped (run it in a lab host)",
+        description=loadgen.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    loadgen.add_arguments(p)
+    p.set_defaults(func=_cmd_loadgen)
 
     p = sub.add_parser("neigh", help="who answers ARP or neighbour solicitation for an address")
     p.add_argument("host")

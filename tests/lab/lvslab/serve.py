@@ -1,5 +1,10 @@
 """A lab real server: answers every TCP (HTTP) request or UDP datagram with its host name.
 
+``--proto echo`` serves long-lived TCP connections instead: each line
+received is sent back as ``<host name> <the line>``, so a client that keeps a
+connection open knows at every message which server holds it (the load
+generator's survivors, lvslab.loadgen).
+
 Binding to the wildcard address means it answers on whatever address the
 packet was sent to, the VIP included in DR and TUN modes.
 """
@@ -7,6 +12,7 @@ packet was sent to, the VIP included in DR and TUN modes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.server
 import socket
 import socketserver
@@ -34,6 +40,37 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _DualStackHTTP(socketserver.ThreadingMixIn, http.server.HTTPServer):
     address_family = socket.AF_INET6
     daemon_threads = True
+    # socketserver's default backlog of 5 overflowed under the load
+    # generator's 50 connections a second whenever the guest stalled for a
+    # moment: the server dropped the SYNs, and failover tests saw failures
+    # that the director did not cause.
+    request_queue_size = 128
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
+class _EchoHandler(socketserver.StreamRequestHandler):
+    name = "?"
+
+    def handle(self):
+        # One small reply per line: without Nagle it leaves at once, so the
+        # client's timeout measures the path, not the stack's batching.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        prefix = f"{self.name} ".encode()
+        # A client that goes away abruptly is what failover tests do: not an error to log.
+        with contextlib.suppress(ConnectionError):
+            for line in self.rfile:
+                self.wfile.write(prefix + line.rstrip(b"\r\n") + b"\n")
+
+
+class _DualStackEcho(socketserver.ThreadingTCPServer):
+    address_family = socket.AF_INET6
+    daemon_threads = True
+    allow_reuse_address = True
+    # Every connection of a load test arrives at once (see _DualStackHTTP).
+    request_queue_size = 128
 
     def server_bind(self):
         self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
@@ -53,12 +90,18 @@ def serve_udp(name: str, port: int, ready: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--name", required=True)
-    parser.add_argument("--proto", choices=("tcp", "udp"), default="tcp")
+    parser.add_argument("--proto", choices=("tcp", "udp", "echo"), default="tcp")
     parser.add_argument("--port", type=int, default=80)
     parser.add_argument("--ready", type=Path, required=True)
     args = parser.parse_args()
     if args.proto == "udp":
         serve_udp(args.name, args.port, args.ready)
+        return
+    if args.proto == "echo":
+        _EchoHandler.name = args.name
+        server = _DualStackEcho(("::", args.port), _EchoHandler)
+        args.ready.touch()
+        server.serve_forever()
         return
     _Handler.name = args.name
     server = _DualStackHTTP(("::", args.port), _Handler)

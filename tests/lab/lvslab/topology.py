@@ -155,8 +155,8 @@ def parse(data: dict) -> Topology:
             if not isinstance(svc, dict):
                 _fail(f"{where}.serve[{i}]", svc, "must be a mapping with port and proto")
             proto = svc.get("proto", "tcp")
-            if proto not in ("tcp", "udp"):
-                _fail(f"{where}.serve[{i}].proto", proto, "must be tcp or udp")
+            if proto not in ("tcp", "udp", "echo"):
+                _fail(f"{where}.serve[{i}].proto", proto, "must be tcp or udp, or echo (lines over TCP)")
             port = svc.get("port")
             if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
                 _fail(f"{where}.serve[{i}].port", port, "must be an integer from 1 to 65535")

@@ -50,6 +50,29 @@ CASES = [
     ),
 ]
 
+# Director groups (docs/operations.md): refused by the same check, before keepalived is even looked for.
+GROUP = {"name": "front", "virtual_router_id": 51, "directors": [{"host": "director1", "priority": 150}]}
+GROUPED = {**NAT, "director_group": "front"}
+HA_CASES = [
+    # (the services, the groups, the field the message must name, the value it must show)
+    ([GROUPED], [GROUP, {**GROUP, "name": "back"}], "lvs_director_groups[1].virtual_router_id", "51"),
+    (
+        [GROUPED, {**GROUPED, "name": "tls", "port": 443, "director_group": "back"}],
+        [GROUP, {**GROUP, "name": "back", "virtual_router_id": 52}],
+        "lvs_virtual_services[1].address",
+        "203.0.113.100",
+    ),
+    (
+        [{**GROUPED, "health_check": {"type": "http", "url": "http:///health"}}],
+        [GROUP],
+        "lvs_virtual_services[0].health_check.url",
+        "http:///health",
+    ),
+    ([GROUPED], [{**GROUP, "directors": [{"host": "director1", "priority": 300}]}], "directors[0].priority", "300"),
+]
+CASES += [("director", services, field, value) for services, _groups, field, value in HA_CASES]
+GROUPS = [[]] * (len(CASES) - len(HA_CASES)) + [groups for _services, groups, _field, _value in HA_CASES]
+
 ROLE_HOSTS = {"director": "director1", "real_server": "rs1"}
 FILES = "/usr/local/sbin/lvs-director /usr/local/sbin/lvs-real-server /etc/lvs /etc/sysctl.d/90-lvs-director.conf"
 
@@ -83,7 +106,7 @@ def cases_playbook(results: Path) -> list[dict]:
                         {
                             "name": f"Include lvs.ipvs.{role}",
                             "ansible.builtin.include_role": {"name": f"lvs.ipvs.{role}"},
-                            "vars": {"lvs_virtual_services": services},
+                            "vars": {"lvs_virtual_services": services, "lvs_director_groups": GROUPS[index]},
                         },
                         {
                             "name": "Record that it was accepted",

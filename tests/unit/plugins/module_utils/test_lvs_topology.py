@@ -46,8 +46,8 @@ def test_director_plan_has_vips_modules_sysctls_and_full_nat_snat():
     assert plan["sysctls"]["net.ipv4.vs.conntrack"] == 1 and plan["sysctls"]["net.ipv4.ip_forward"] == 1
     assert plan["sysctls"]["net.ipv4.vs.expire_quiescent_template"] == 1
     assert plan["snat"] == [
-        {"family": "ipv4", "protocol": "tcp", "address": "192.0.2.11", "ports": [80]},
-        {"family": "ipv4", "protocol": "tcp", "address": "192.0.2.12", "ports": [80]},
+        {"family": "ipv4", "protocol": "tcp", "address": "192.0.2.11", "ports": [80], "to": None},
+        {"family": "ipv4", "protocol": "tcp", "address": "192.0.2.12", "ports": [80], "to": None},
     ]
     assert plan["marks"] == [
         {"fwmark": 7, "family": "ipv4", "address": "203.0.113.100", "protocol": "tcp", "ports": [80, 443]}
@@ -84,6 +84,7 @@ def test_real_server_plan_per_mode():
     assert (plan["modules"], plan["fou_ports"]) == (["fou", "ipip"], [{"port": 6080, "family": "ipv4"}])
     assert real_server_plan(services, "rs2") == {
         "modes": ["nat"],
+        "nat_gateway": {},
         "vips": [],
         "tunnels": [],
         "fou_ports": [],
@@ -249,6 +250,6 @@ def test_the_lab_topology_of_every_mode_is_a_valid_model():
     }
     assert rs1["fou_ports"] == [{"port": 6080, "family": "ipv4"}, {"port": 6080, "family": "ipv6"}]
     # Full NAT over IPv6: the director masquerades to each IPv6 real server and forwards IPv6.
-    assert {"family": "ipv6", "protocol": "tcp", "address": "2001:db8:2::21", "ports": [80]} in plan["snat"]
+    assert {"family": "ipv6", "protocol": "tcp", "address": "2001:db8:2::21", "ports": [80], "to": None} in plan["snat"]
     assert plan["sysctls"]["net.ipv6.conf.all.forwarding"] == 1
     assert real_server_plan(services, "nat1")["vips"] == []
