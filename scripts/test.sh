@@ -185,6 +185,14 @@ suite() {
         "$2" --junitxml "$RUNS/$1/junit.xml" >"$LOGS/lab-$1.log" 2>&1
 }
 
+# suite_path NAME: the tests of a suite.
+suite_path() {
+    case $1 in
+        guest) echo tests/lab/tests/guest ;;
+        ha-*) echo "tests/lab/tests/ha/test_${1//-/_}.py" ;;
+    esac
+}
+
 # count_suite NAME DIR: "passed failed not-run skipped" of a suite; whatever
 # its junit file does not count never ran.
 count_suite() {
@@ -209,34 +217,39 @@ count_suite() {
 }
 
 tier_lab() {
-    # Two guests at a time. Lane one: the kernel-facing suite in one pytest
-    # process, then half of the per-mode scenarios; lane two: the director
-    # pair's failover proofs (tests/lab/tests/ha), the every-mode scenario,
-    # then the other half.
-    local scenario lane_one=() lane_two=(modes) passed=0 failed=0 not_run=0 skipped=0 i=0
-    local p f n s section name
+    # Two guests at a time, in two lanes of about equal length. Each pytest
+    # suite runs in one process in a guest of its own: the kernel-facing
+    # suite, and the director pair's proofs under load in two halves
+    # (changes: drain and ten reconfigurations; failover: a dead real
+    # server, a dead director and its return). Then the Molecule scenarios.
+    local lane_one=(dr tun) lane_two=(modes ha fullnat nat) passed=0 failed=0 not_run=0 skipped=0
+    local p f n s section name scenario listed
+    # A new scenario joins lane one, so that none is left out.
     for scenario in extensions/molecule/*/molecule.yml; do
         scenario=$(basename "$(dirname "$scenario")")
-        [ "$scenario" = modes ] && continue
-        if ((i++ % 2)); then lane_two+=("$scenario"); else lane_one+=("$scenario"); fi
+        listed=" ${lane_one[*]} ${lane_two[*]} "
+        [[ "$listed" == *" $scenario "* ]] || lane_one+=("$scenario")
     done
     if [ "$LAB_OK" = yes ]; then
         : >"$LOGS/lab-molecule-1.log"
         : >"$LOGS/lab-molecule-2.log"
         {
             suite guest tests/lab/tests/guest
+            suite ha-changes tests/lab/tests/ha/test_ha_changes.py 2400
             molecule_lane "$LOGS/lab-molecule-1.log" "${lane_one[@]}"
         } &
         local lane_one_pid=$!
-        suite ha tests/lab/tests/ha 2400
+        suite ha-failover tests/lab/tests/ha/test_ha_failover.py 2400
         molecule_lane "$LOGS/lab-molecule-2.log" "${lane_two[@]}"
         wait "$lane_one_pid"
-        for name in guest ha; do
-            read -r p f n s < <(count_suite "$name" "tests/lab/tests/$name")
+        for name in guest ha-changes ha-failover; do
+            read -r p f n s < <(count_suite "$name" "$(suite_path "$name")")
             passed=$((passed + p)) failed=$((failed + f)) not_run=$((not_run + n)) skipped=$((skipped + s))
         done
-        # The failover proofs' figures, as their table printed them.
-        sed -n '/^What the director pair proved/,/ passed, [0-9]* failed$/p' "$LOGS/lab-ha.log" | sed 's/^/    /'
+        # The director pair's figures, as their tables printed them.
+        for name in ha-changes ha-failover; do
+            sed -n '/^What the director pair proved/,/ passed, [0-9]* failed$/p' "$LOGS/lab-$name.log" | sed 's/^/    /'
+        done
         for scenario in "${lane_one[@]}" "${lane_two[@]}"; do
             section=$LOGS/lab-molecule-$scenario.log
             awk -v s="--- molecule test -s $scenario" '$0 ~ /^--- molecule test -s / {on = ($0 == s)} on' \
@@ -254,8 +267,8 @@ tier_lab() {
             fi
         done
     else
-        for name in guest ha; do
-            n=$(collected "tests/lab/tests/$name")
+        for name in guest ha-changes ha-failover; do
+            n=$(collected "$(suite_path "$name")")
             not_run=$((not_run + ${n:-1}))
         done
         not_run=$((not_run + ${#lane_one[@]} + ${#lane_two[@]}))

@@ -13,17 +13,11 @@ import json
 import pytest
 import yaml
 from conftest import LAB, ROOT, playbook
-from test_ha_failover import SERVICES, Load, outcome, run_in, wait_for
+from test_ha_failover import GENTLE, SERVICES, Load, outcome, run_in, wait_for
 
 TOPOLOGY = LAB / "topologies" / "ha.yml"
 DRAIN = ROOT / "playbooks" / "drain.yml"
 DRAINED = {"rs1": "192.0.2.21", "nat1": "192.0.2.11"}
-# Ansible runs in the same emulated kernel as the load while it changes the
-# directors, and each of its tasks costs seconds of CPU there: a gentler
-# stream, with a timeout that a CPU stall of the guest does not turn into a
-# failure (a lost request still fails: its connection is reset, refused, or
-# never answered).
-GENTLE = ["--rate", "10", "--timeout", "3", "--conns", "5", "--interval", "0.1"]
 
 
 def nothing_failed(summary: dict) -> bool:
