@@ -196,7 +196,7 @@ def parse_http_reply(data: bytes) -> str:
     if len(status) < 2 or status[1] != "200":
         raise BadReplyError(f"status line {lines[0]!r}")
     for line in lines[1:]:
-        key, _, value = line.partition(":")
+        key, _sep, value = line.partition(":")
         if key.strip().lower() == "content-length" and len(body) < int(value):
             raise ClosedError(f"body cut short: {len(body)} of {int(value)} bytes")
     name = body.decode(errors="replace").strip()
@@ -250,7 +250,7 @@ def _readline(sock: socket.socket, buf: bytes, deadline: float) -> tuple[str, by
         if not chunk:
             raise ClosedError("closed by the peer")
         buf += chunk
-    line, _, rest = buf.partition(b"\n")
+    line, _sep, rest = buf.partition(b"\n")
     return line.decode(errors="replace"), rest
 
 
@@ -446,7 +446,7 @@ class LoadGen:
                     conn.sent += 1
                     sent_at = time.monotonic()
                     reply, buf = _readline(sock, buf, sent_at + self.args.timeout)
-                    name, _, echoed = reply.partition(" ")
+                    name, _sep, echoed = reply.partition(" ")
                     if echoed != line:
                         raise BadReplyError(f"sent {line!r}, got {reply!r}", "wrong-reply")
                     if conn.server not in (None, name):

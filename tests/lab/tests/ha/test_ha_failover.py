@@ -39,14 +39,14 @@ SERVICES = {
 ADDRESS = {"rs1": "192.0.2.21", "rs2": "192.0.2.22", "nat1": "192.0.2.11", "nat2": "192.0.2.12"}
 # What the director group "front" holds on its master: both VIPs and the NAT servers' gateway.
 GROUP_ADDRESSES = {"203.0.113.101", "203.0.113.100", "192.0.2.3"}
-LOAD_ARGS = ["--rate", "50", "--timeout", "1", "--conns", "10", "--interval", "0.1"]
+LOAD_ARGS = ("--rate", "50", "--timeout", "1", "--conns", "10", "--interval", "0.1")
 # While something else costs the guest seconds of CPU (Ansible's tasks, a
 # Python server starting), a gentler stream, with a timeout that a CPU stall
 # of the emulated kernel does not turn into a failure: a lost request still
 # fails (its connection is reset, refused, or never answered). Measured: with
 # LOAD_ARGS, a real server's restart (9 s of Python start-up) made the other
 # server's requests time out at 1 s.
-GENTLE = ["--rate", "10", "--timeout", "3", "--conns", "5", "--interval", "0.1"]
+GENTLE = ("--rate", "10", "--timeout", "3", "--conns", "5", "--interval", "0.1")
 # How long after the action the load keeps running, so the summary shows that traffic is back.
 SETTLE = 5.0
 # The health check is every 1 s, times out after 1 s, and retries once after
@@ -231,9 +231,9 @@ class Load:
     summaries[kind] holds each one's summary after the block; at(kind, t) turns
     a Unix time into the load generator's own timeline."""
 
-    def __init__(self, step: str, args: list[str] = LOAD_ARGS) -> None:
+    def __init__(self, step: str, args: tuple[str, ...] = LOAD_ARGS) -> None:
         self.step = step
-        self.args = args
+        self.args = list(args)
         self.handles: dict[str, loadgen.Handle] = {}
         self.summaries: dict[str, dict] = {}
 
