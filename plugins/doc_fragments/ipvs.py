@@ -10,7 +10,8 @@ class ModuleDocFragment:
     DOCUMENTATION = r"""
 options: {}
 requirements:
-  - pyroute2 >= 0.9.5 on the managed host
+  - pyroute2 >= 0.9.5 on the managed host, for the modules that read sync daemons, timeouts or the IPVS version
+    (M(lvs.ipvs.ipvs_info), M(lvs.ipvs.ipvs_sync_daemon), M(lvs.ipvs.ipvs_timeouts)); the others do without it
   - the C(ip_vs) kernel module, loaded (C(modprobe ip_vs)) or loadable on demand
 notes:
   - Works on the IPVS table of the managed host's network namespace, over generic netlink; C(ipvsadm)

@@ -72,6 +72,22 @@ TABLE_SPEC = dict(
     scope_fwmarks={"type": "list", "elements": "int", "default": []},
 )
 
+
+def without_suboptions(spec, name):
+    """spec, with option name taken as plain mappings: the validator checks what they hold.
+
+    For ipvs_table's services. Ansible's own check of 11,000 nested entries
+    (a deep copy, every unset suboption filled in with None) took more time
+    and memory than reading the kernel's table; the validator checks every
+    field anyway, and names the entry and the value where Ansible would
+    name only the option. The documentation stays that of the full spec.
+    """
+    option = {key: value for key, value in spec[name].items() if key != "options"}
+    return dict(spec, **{name: option})
+
+
+TABLE_MODULE_SPEC = without_suboptions(TABLE_SPEC, "services")
+
 TIMEOUTS_SPEC = dict({name: {"type": "int"} for name in vocab.TIMEOUTS}, lock_timeout=WRITER_SPEC["lock_timeout"])
 
 DAEMON_SPEC = dict(

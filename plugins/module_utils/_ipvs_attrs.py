@@ -92,7 +92,13 @@ def address_from_raw(raw, af):
     raw = bytes(raw)
     if len(raw) < size:
         raise ValueError(f"address field has {len(raw)} bytes, {family_name(af)} needs {size}")
-    return str(ipaddress.ip_address(raw[:size]))
+    return _address_text(raw[:size])
+
+
+# Reading a large table meets each address many times.
+@functools.lru_cache(maxsize=65536)
+def _address_text(packed):
+    return str(ipaddress.ip_address(packed))
 
 
 def netmask_to_raw(family, netmask):

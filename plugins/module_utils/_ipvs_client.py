@@ -14,14 +14,6 @@ from __future__ import annotations
 import errno
 import socket
 import struct
-import time
-
-try:
-    from pyroute2.netlink import CTRL_CMD_GETFAMILY, GENL_ID_CTRL, ctrlmsg
-except ImportError:
-    # IPVSClient refuses to start without pyroute2 (PYROUTE2_IMPORT_ERROR): the names need only exist.
-    ctrlmsg = object
-    CTRL_CMD_GETFAMILY = GENL_ID_CTRL = None
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_attrs import (
     daemon_attrs,
@@ -35,7 +27,11 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_attrs import (
 )
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_codec import (
     HEADER,
+    encode_attrs,
+    encode_family_request,
     encode_message,
+    frame_message,
+    parse_family_id,
     parse_reply,
     split_messages,
 )
@@ -69,7 +65,6 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_uapi import (
     NLM_F_ACK,
     NLM_F_DUMP,
     NLM_F_REQUEST,
-    PYROUTE2_IMPORT_ERROR,
     IPVSDest,
     IPVSMessage,
     IPVSService,
@@ -85,9 +80,21 @@ RECV_SIZE = 65536
 # 1,000 requests in one send overflowed it (ENOBUFS) where 500 did not.
 BATCH_SIZE = 500
 RCVBUF = 4 * 1024 * 1024
-# socket.timeout, not its name since Python 3.10 (TimeoutError): before 3.10 they differ.
-_TIMEOUT = socket.timeout
+# The socket blocks, with the kernel's own receive timeout (SO_RCVTIMEO), which
+# ends a silent wait with EAGAIN. Python's settimeout() would cost an ioctl and
+# a poll() per receive: as many system calls again as the reads themselves, in
+# a kernel where system calls are what a 10,000-destination read costs.
+_TIMEOUT = (BlockingIOError, socket.timeout)
 _INT = struct.Struct("=i")
+_TIMEVAL = struct.Struct("@ll")  # struct timeval, native longs
+# The counters, nests of ten attributes each: most of a dump's bytes, and
+# nothing a plan needs.
+_STATS = (
+    "IPVS_SVC_ATTR_STATS",
+    "IPVS_SVC_ATTR_STATS64",
+    "IPVS_DEST_ATTR_STATS",
+    "IPVS_DEST_ATTR_STATS64",
+)
 
 _STEP_COMMANDS = {
     # operation: (command, whether the full entry is sent)
@@ -111,10 +118,23 @@ def _open_socket():
     return sock
 
 
-def _decode(data, cls=None):
-    msg = (cls or IPVSMessage)(data)
-    msg.decode()
-    return msg
+def _describe_step(operation, service, dest=None):
+    """(subject, details) of a step, for the message of an error."""
+    subject = service_text(service)
+    if dest is not None:
+        subject = f"{dest_text(dest)} in service {subject}"
+    return subject, {"scheduler": service.get("scheduler") or "?", "pe_name": service.get("pe_name") or ""}
+
+
+def _decode(data):
+    # Imported here: only the rare replies need pyroute2 (see _ipvs_pyroute2).
+    from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_pyroute2 import decode, import_error
+
+    if import_error() is not None:
+        raise IPVSError(
+            errno.ENOPKG, "the Python library pyroute2 is required to read the sync daemons, timeouts and version"
+        )
+    return decode(data)
 
 
 class BatchError(Exception):
@@ -135,20 +155,19 @@ class BatchError(Exception):
 class IPVSClient:
     """Synchronous IPVS client over one netlink socket.
 
-    pyroute2 resolves the family id and decodes the rare replies, _ipvs_codec
-    encodes the requests and decodes service and destination dumps; the
+    _ipvs_codec encodes the requests, looks up the family and decodes
+    service and destination dumps, pyroute2 the rare replies; the
     socket is a plain one so that many requests can go out in one send (the
     kernel answers each in turn) without an event loop per request, which is
-    what makes a 10,000-entry table quick. Each request waits at most
-    `timeout` seconds: the kernel may never answer a sync daemon stop sent
-    right after a start.
+    what makes a 10,000-entry table quick. A request fails when the kernel
+    stays silent for `timeout` seconds: it may never answer a sync daemon
+    stop sent right after a start.
     """
 
     def __init__(self, timeout=30.0):
-        if PYROUTE2_IMPORT_ERROR is not None:
-            raise IPVSError(errno.ENOPKG, "the Python library pyroute2 is required")
         self.timeout = timeout
         self._seq = 0
+        self._wait = None
         try:
             self._sock = _open_socket()
         except OSError as exc:
@@ -161,21 +180,14 @@ class IPVSClient:
 
     def _family_id(self):
         self._seq += 1
-        msg = ctrlmsg()
-        msg["cmd"] = CTRL_CMD_GETFAMILY
-        msg["version"] = 1
-        msg["attrs"] = [["CTRL_ATTR_FAMILY_NAME", GENL_NAME]]
-        msg["header"]["type"] = GENL_ID_CTRL
-        msg["header"]["flags"] = NLM_F_REQUEST | NLM_F_ACK
-        msg["header"]["sequence_number"] = self._seq
-        msg.encode()
+        data = encode_family_request(GENL_NAME, NLM_F_REQUEST | NLM_F_ACK, self._seq)
         try:
-            [reply] = self._exchange(self._seq, msg.data, self.timeout, "lookup of the IPVS family")
+            [reply] = self._exchange(self._seq, data, self.timeout, "lookup of the IPVS family")
         except IPVSError as exc:
             if exc.errno == errno.ENOENT:
                 raise IPVSError(errno.ENOENT, FAMILY_MISSING_MESSAGE) from None
             raise
-        return _decode(reply, ctrlmsg).get_attr("CTRL_ATTR_FAMILY_ID")
+        return parse_family_id(reply)
 
     def close(self):
         self._sock.close()
@@ -196,19 +208,26 @@ class IPVSClient:
         flags = NLM_F_REQUEST | (NLM_F_DUMP if dump else NLM_F_ACK)
         return self._seq, encode_message(self._family, cmd, attrs, flags, self._seq)
 
-    def _receive(self, pending, deadline, errors, ended):
+    def _set_wait(self, seconds):
+        """How long a receive waits for the kernel's next answer (set only when it changes)."""
+        if seconds != self._wait:
+            whole = int(seconds)
+            self._sock.setsockopt(
+                socket.SOL_SOCKET, socket.SO_RCVTIMEO, _TIMEVAL.pack(whole, int((seconds - whole) * 1e6))
+            )
+            self._wait = seconds
+
+    def _receive(self, pending, limit, errors, ended):
         """Read answers until every request in pending ({sequence number: replies}) has ended.
 
         A request the kernel refused goes into errors ({sequence number:
         errno}), one that succeeded into ended; replies are appended to
-        pending's lists. Raises socket.timeout at the deadline.
+        pending's lists. Raises one of _TIMEOUT when the kernel is silent for
+        limit seconds.
         """
+        self._set_wait(limit)
         waiting = len(pending)
         while waiting:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise _TIMEOUT()
-            self._sock.settimeout(left)
             for kind, seq, body in split_messages(self._sock.recv(RECV_SIZE)):
                 if seq not in pending or seq in ended or seq in errors:
                     continue  # a late answer to an abandoned request
@@ -227,7 +246,7 @@ class IPVSClient:
         pending, errors = {seq: []}, {}
         try:
             self._sock.send(data)
-            self._receive(pending, time.monotonic() + limit, errors, set())
+            self._receive(pending, limit, errors, set())
         except _TIMEOUT:
             raise IPVSError(
                 errno.ETIMEDOUT, f"{subject_text(operation, subject)}: no answer from the kernel in {limit}s"
@@ -256,32 +275,37 @@ class IPVSClient:
         encoded (and so validated) before the first send. Raises BatchError
         after the first batch in which the kernel refused a step.
         """
-        # A plan's steps for one service share its dict: its identity is encoded once.
+        # A plan's steps for one service share its dict: its identity is encoded
+        # once. Only the bytes are kept: a 110,000-step plan's attribute lists
+        # and messages would take more memory than the table; a step is
+        # described only when the kernel refuses it.
         identities = {}
-        requests = [self._step_request(*step, identities=identities) for step in steps]
+        requests = [self._step_body(*step, identities=identities) for step in steps]
         applied = []
         for first in range(0, len(requests), batch_size):
             chunk = requests[first : first + batch_size]
             pending = {}
             buffer = bytearray()
-            for cmd, attrs, _dummy, _dummy2 in chunk:
-                seq, data = self._encode(cmd, attrs, False)
-                pending[seq] = []
-                buffer += data
+            for cmd, body in chunk:
+                self._seq += 1
+                pending[self._seq] = []
+                buffer += frame_message(self._family, cmd, body, NLM_F_REQUEST | NLM_F_ACK, self._seq)
             ended, errors = set(), {}
             try:
                 self._sock.send(bytes(buffer))
-                self._receive(pending, time.monotonic() + self.timeout, errors, ended)
+                self._receive(pending, self.timeout, errors, ended)
             except _TIMEOUT:
                 pass  # the steps without an answer fail below
             except OSError as exc:
                 errors.update((seq, exc.errno or errno.EIO) for seq in pending if seq not in ended)
             failed = []
             for index, seq in enumerate(pending, start=first):
-                _cmd, _attrs, operation, (subject, details) = requests[index]
                 if seq in ended:
                     applied.append(index)
-                elif seq in errors:
+                    continue
+                operation = steps[index][0]
+                subject, details = _describe_step(*steps[index])
+                if seq in errors:
                     code = errors[seq]
                     failed.append((index, IPVSError(code, describe_error(code, operation, subject, details))))
                 else:
@@ -291,16 +315,29 @@ class IPVSClient:
                 raise BatchError(applied, failed, list(range(first + len(chunk), len(requests))))
         return applied
 
-    def _step_request(self, operation, service, dest=None, identities=None):
+    def _step_body(self, operation, service, dest=None, identities=None):
+        """(command, encoded attributes) of one step."""
         cmd, full = _STEP_COMMANDS[operation]
-        attrs, subject, details = self._service_attrs(service, full, dest, identities)
-        return cmd, attrs, operation, (subject, details)
+        if dest is None:
+            return cmd, encode_attrs(IPVSMessage, [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service, full)}]])
+        identity = identities.get(id(service)) if identities is not None else None
+        if identity is None:
+            # The service is kept with its bytes, so that its id() is not reused meanwhile.
+            identity = (
+                service,
+                encode_attrs(IPVSMessage, [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service)}]]),
+            )
+            if identities is not None:
+                identities[id(service)] = identity
+        return cmd, identity[1] + encode_attrs(IPVSMessage, [["IPVS_CMD_ATTR_DEST", {"attrs": dest_attrs(dest, full)}]])
 
     # Services
 
-    def services(self):
+    def services(self, stats=True):
+        """Every service; without stats, their counters are neither decoded nor returned."""
         replies = self._request(IPVS_CMD_GET_SERVICE, dump=True, operation="list_services", raw=True)
-        return [decode_service(parse_reply(reply, IPVS_CMD_ATTR_SERVICE, IPVSService)) for reply in replies]
+        skip = () if stats else _STATS
+        return [decode_service(parse_reply(reply, IPVS_CMD_ATTR_SERVICE, IPVSService, skip)) for reply in replies]
 
     def get_service(self, service):
         """The service as the kernel has it, or None."""
@@ -315,24 +352,12 @@ class IPVSClient:
             raise
         return decode_service(parse_reply(replies[0], IPVS_CMD_ATTR_SERVICE, IPVSService)) if replies else None
 
-    def _service_attrs(self, service, full, dest=None, identities=None):
-        if dest is None or identities is None:
-            attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service, full and dest is None)}]]
-            subject = service_text(service)
-        else:
-            if id(service) not in identities:
-                identities[id(service)] = (service, service_attrs(service), service_text(service))
-            _dummy, identity, subject = identities[id(service)]
-            attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": identity}]]
-        if dest is not None:
-            attrs.append(["IPVS_CMD_ATTR_DEST", {"attrs": dest_attrs(dest, full)}])
-            subject = f"{dest_text(dest)} in service {subject}"
-        details = {"scheduler": service.get("scheduler") or "?", "pe_name": service.get("pe_name") or ""}
-        return attrs, subject, details
-
     def _step(self, operation, service, dest=None):
-        cmd, attrs, operation, (subject, details) = self._step_request(operation, service, dest)
-        self._request(cmd, attrs, operation=operation, subject=subject, details=details)
+        cmd, body = self._step_body(operation, service, dest)
+        subject, details = _describe_step(operation, service, dest)
+        self._seq += 1
+        data = frame_message(self._family, cmd, body, NLM_F_REQUEST | NLM_F_ACK, self._seq)
+        self._exchange(self._seq, data, self.timeout, operation, subject, details)
 
     def add_service(self, service):
         self._step("add_service", service)
@@ -346,14 +371,18 @@ class IPVSClient:
 
     # Destinations
 
-    def destinations(self, service):
-        """The service's destinations. The kernel answers a missing service with an empty list."""
+    def destinations(self, service, stats=True):
+        """The service's destinations (without stats, without their counters).
+
+        The kernel answers a missing service with an empty list.
+        """
         attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service)}]]
         replies = self._request(
             IPVS_CMD_GET_DEST, attrs, dump=True, operation="destinations", subject=service_text(service), raw=True
         )
         af = FAMILY_NUMBERS[service["family"]]
-        return [decode_dest(parse_reply(reply, IPVS_CMD_ATTR_DEST, IPVSDest), af) for reply in replies]
+        skip = () if stats else _STATS
+        return [decode_dest(parse_reply(reply, IPVS_CMD_ATTR_DEST, IPVSDest, skip), af) for reply in replies]
 
     def add_destination(self, service, dest):
         self._step("add_destination", service, dest)
@@ -435,5 +464,5 @@ class IPVSClient:
         if service is None:
             self._request(IPVS_CMD_ZERO, operation="zero", subject="all services")
         else:
-            attrs, subject, _dummy = self._service_attrs(service, False)
-            self._request(IPVS_CMD_ZERO, attrs, operation="zero", subject=subject)
+            attrs = [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service)}]]
+            self._request(IPVS_CMD_ZERO, attrs, operation="zero", subject=service_text(service))

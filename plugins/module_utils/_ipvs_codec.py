@@ -6,11 +6,11 @@
 pyroute2's generic encoding and decoding cost more than the kernel's work:
 with it, loading a 10,000-destination table spends 2 s in encoding alone,
 and reading one takes several times as long as `ipvsadm -Sn`. IPVS
-requests are therefore encoded, and service and destination dumps decoded,
-by this small codec, driven by the nla_map tables of _ipvs_uapi's message
-classes so that each attribute is still defined once; unit tests hold it to
-pyroute2's bytes and results. pyroute2 still decodes the rare replies (info,
-daemons, timeouts) and looks up the family.
+requests are therefore encoded, service and destination dumps decoded, and
+the family looked up by this small codec, driven by the nla_map tables of
+_ipvs_uapi's layouts so that each attribute is still defined once; unit
+tests hold it to pyroute2's bytes and results. pyroute2 decodes the rare
+replies (info, daemons, timeouts): _ipvs_pyroute2.
 
 The netlink header is laid out here once: encode_message writes it, and
 split_messages reads it back when the client cuts a received buffer into messages.
@@ -21,10 +21,12 @@ from __future__ import annotations
 import struct
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_uapi import (
+    CTRL_ATTR_FAMILY_ID,
+    CTRL_ATTR_FAMILY_NAME,
+    CTRL_CMD_GETFAMILY,
+    GENL_ID_CTRL,
     GENL_VERSION,
-    IPVSDest,
     IPVSMessage,
-    IPVSService,
 )
 
 HEADER = struct.Struct("=IHHII")
@@ -41,8 +43,8 @@ _GENL = struct.Struct("=BBH")
 _GENLHEADER_SIZE = _GENL.size
 _TABLES = {}
 _ENCODERS = {}
-# The top-level nests of a request: IPVSMessage decides by cmd only when decoding.
-_NESTS = {"_service_or_info": IPVSService, "_dest_or_info": IPVSDest}
+_NESTS = IPVSMessage.request_nests
+_CTRL_VERSION = 1
 
 
 def split_messages(data):
@@ -105,13 +107,23 @@ def _table(cls):
     return table
 
 
-def parse_attrs(cls, data, start, stop):
-    """The attributes in data[start:stop], decoded by cls's nla_map."""
-    table = _table(cls)
+def _without(cls, skip):
+    """cls's decoding table without the attributes named in skip."""
+    key = (cls, skip)
+    table = _TABLES.get(key)
+    if table is None:
+        table = _TABLES[key] = {kind: entry for kind, entry in _table(cls).items() if entry[0] not in skip}
+    return table
+
+
+def parse_attrs(cls, data, start, stop, skip=()):
+    """The attributes in data[start:stop], decoded by cls's nla_map; those named in skip (a tuple) are left out."""
+    table = _without(cls, skip) if skip else _table(cls)
     found = Attrs()
     offset = start
+    unpack = _NLA.unpack_from
     while offset + 4 <= stop:
-        length, kind = _NLA.unpack_from(data, offset)
+        length, kind = unpack(data, offset)
         if length < 4:
             break
         entry = table.get(kind & _NLA_TYPE_MASK)
@@ -160,18 +172,44 @@ def encode_attrs(cls, attrs):
 
 def encode_message(family, cmd, attrs, flags, seq):
     """One IPVS request as bytes: netlink header, genl header (cmd, version), attributes."""
-    body = _GENL.pack(cmd, GENL_VERSION, 0) + encode_attrs(IPVSMessage, attrs)
-    return HEADER.pack(HEADER.size + len(body), family, flags, seq, 0) + body
+    return frame_message(family, cmd, encode_attrs(IPVSMessage, attrs), flags, seq)
 
 
-def parse_reply(data, attr_type, cls):
-    """The nest of type attr_type in one IPVS reply message, decoded by cls; None if absent."""
+def frame_message(family, cmd, body, flags, seq):
+    """One IPVS request as bytes, around attributes already encoded (body)."""
+    genl = _GENL.pack(cmd, GENL_VERSION, 0)
+    return HEADER.pack(HEADER.size + len(genl) + len(body), family, flags, seq, 0) + genl + body
+
+
+def parse_reply(data, attr_type, cls, skip=()):
+    """The nest of type attr_type in one IPVS reply message, decoded by cls (without skip); None if absent."""
     offset = HEADER.size + _GENLHEADER_SIZE
     while offset + 4 <= len(data):
         length, kind = _NLA.unpack_from(data, offset)
         if length < 4:
             break
         if kind & _NLA_TYPE_MASK == attr_type:
-            return parse_attrs(cls, data, offset + 4, offset + length)
+            return parse_attrs(cls, data, offset + 4, offset + length, skip)
         offset += (length + 3) & ~3
     return None
+
+
+def encode_family_request(name, flags, seq):
+    """The generic netlink controller's GETFAMILY request for the family name."""
+    payload = name.encode("ascii") + b"\0"
+    attr = _NLA.pack(4 + len(payload), CTRL_ATTR_FAMILY_NAME) + payload + b"\0" * (-len(payload) % 4)
+    body = _GENL.pack(CTRL_CMD_GETFAMILY, _CTRL_VERSION, 0) + attr
+    return HEADER.pack(HEADER.size + len(body), GENL_ID_CTRL, flags, seq, 0) + body
+
+
+def parse_family_id(data):
+    """The family id in the controller's answer to encode_family_request(), or None."""
+    found = parse_attrs(_FamilyReply, data, HEADER.size + _GENLHEADER_SIZE, len(data))
+    return found.get("CTRL_ATTR_FAMILY_ID")
+
+
+class _FamilyReply:
+    nla_map = tuple(
+        ("CTRL_ATTR_FAMILY_ID", "uint16") if index == CTRL_ATTR_FAMILY_ID else (f"CTRL_ATTR_{index}", "none")
+        for index in range(CTRL_ATTR_FAMILY_NAME)
+    )

@@ -5,16 +5,16 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
-from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.validation import check_type_dict, check_type_list
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_client import IPVSClient
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_engine import ApplyError
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_errors import IPVSError
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_lock import LockTimeoutError, table_lock
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_uapi import PYROUTE2_IMPORT_ERROR
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_pyroute2 import import_error
 
 
 def shape_error(spec, params, path=""):
@@ -54,18 +54,42 @@ def shape_error(spec, params, path=""):
     return None
 
 
-def ipvs_module(argument_spec, **kwargs):
-    """AnsibleModule for an IPVS module, except that a string where a mapping belongs is refused with its path."""
-    try:
-        problem = shape_error(argument_spec, _load_params() or {})
-    except Exception:  # AnsibleModule itself reports parameters it cannot read
-        problem = None
-    if problem is None:
-        return AnsibleModule(argument_spec=argument_spec, **kwargs)
-    # Every option as it came, so that the failure is this message and not Ansible's.
-    loose = AnsibleModule(argument_spec={name: {"type": "raw"} for name in argument_spec}, supports_check_mode=True)
-    loose.fail_json(msg=problem)
-    return None
+class _IPVSModule(AnsibleModule):
+    """AnsibleModule whose refusal of a string where a mapping belongs names the entry and the value.
+
+    Ansible's own message for that case ("dictionary requested, could not
+    parse JSON or key=value") names neither. The arguments are parsed once;
+    the better message is looked for, in them as given, only when Ansible's
+    check fails.
+    """
+
+    def __init__(self, shape_spec, **kwargs):
+        self._shape_spec = shape_spec
+        self._given = None
+        super().__init__(**kwargs)
+        self._given = None  # not kept: a large table would stay in memory twice
+
+    def _load_params(self):
+        super()._load_params()
+        # A shallow copy: Ansible updates params in place with its checked copy.
+        self._given = dict(self.params or {})
+
+    def fail_json(self, msg, **kwargs):
+        if self._given is not None:
+            given, self._given = self._given, None
+            # Should shape_error() itself fail, Ansible's own message stands.
+            with suppress(Exception):
+                msg = shape_error(self._shape_spec, given) or msg
+        super().fail_json(msg=msg, **kwargs)
+
+
+def ipvs_module(argument_spec, shape_spec=None, **kwargs):
+    """AnsibleModule for an IPVS module, except that a string where a mapping belongs is refused with its path.
+
+    shape_spec: the full spec to locate such strings in, where argument_spec
+    leaves nested entries to the validator (ipvs_table's services).
+    """
+    return _IPVSModule(shape_spec or argument_spec, argument_spec=argument_spec, **kwargs)
 
 
 @contextmanager
@@ -94,21 +118,27 @@ def module_errors(module):
 
 
 @contextmanager
-def ipvs_client(module):
-    """An IPVSClient for the module, inside module_errors()."""
-    if PYROUTE2_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("pyroute2"), exception=PYROUTE2_IMPORT_ERROR)
+def ipvs_client(module, needs_pyroute2=False):
+    """An IPVSClient for the module, inside module_errors().
+
+    needs_pyroute2: the module reads sync daemons, timeouts or the version,
+    whose replies pyroute2 decodes; services and destinations need no pyroute2.
+    """
+    if needs_pyroute2:
+        error = import_error()
+        if error is not None:
+            module.fail_json(msg=missing_required_lib("pyroute2"), exception=error)
     with module_errors(module), IPVSClient() as client:
         yield client
 
 
 @contextmanager
-def ipvs_writer(module, what="change the IPVS table"):
+def ipvs_writer(module, what="change the IPVS table", needs_pyroute2=False):
     """ipvs_client() holding the table's lock, from the first read to the last request.
 
     Check mode changes nothing and takes no lock.
     """
-    with ipvs_client(module) as client:
+    with ipvs_client(module, needs_pyroute2) as client:
         if module.check_mode:
             yield client
             return

@@ -74,6 +74,13 @@ def check_list(value, path, what):
     return value
 
 
+def name_list(value, path, what):
+    """A list of names, or one string of comma-separated names, as Ansible's list options take them."""
+    if isinstance(value, str):
+        return [name.strip() for name in value.split(",") if name.strip()]
+    return check_list(value, path, what)
+
+
 def integer(value, path, low, high):
     # Templated values often arrive as strings; booleans are never numbers here.
     number = None
@@ -167,7 +174,7 @@ def _service_flags(raw, service, path):
     if not given(raw, "flags"):
         return []
     names = set()
-    for index, flag in enumerate(check_list(raw["flags"], f"{path}.flags", "flag names")):
+    for index, flag in enumerate(name_list(raw["flags"], f"{path}.flags", "flag names")):
         where = f"{path}.flags[{index}]"
         name = vocab.FLAG_ALIASES.get(flag, flag) if isinstance(flag, str) else flag
         choice(name, where, vocab.SERVICE_FLAGS + tuple(vocab.FLAG_ALIASES), "service flag")
@@ -279,7 +286,7 @@ def tunnel_settings(raw, path):
     else:
         port = 0
     flags = set()
-    for index, flag in enumerate(check_list(raw.get("flags") or [], f"{path}.flags", "tunnel flags")):
+    for index, flag in enumerate(name_list(raw.get("flags") or [], f"{path}.flags", "tunnel flags")):
         where = f"{path}.flags[{index}]"
         choice(flag, where, vocab.TUNNEL_FLAGS, "tunnel flag")
         if kind not in vocab.TUNNEL_FLAG_TYPES[flag]:

@@ -132,7 +132,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvsadm_format import re
 
 def main():
     module = AnsibleModule(argument_spec={"stats": {"type": "bool", "default": True}}, supports_check_mode=True)
-    with ipvs_client(module) as client:
+    with ipvs_client(module, needs_pyroute2=True) as client:
         services = read_table(client, stats=module.params["stats"])
         info = client.info()
         result = {

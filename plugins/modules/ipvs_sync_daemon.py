@@ -137,7 +137,7 @@ def main():
                 raise ValidationError(
                     "interface", wanted["mcast_interface"], "no such network interface on this host"
                 ) from None
-    with ipvs_writer(module, "change the IPVS sync daemons") as client:
+    with ipvs_writer(module, "change the IPVS sync daemons", needs_pyroute2=True) as client:
         before = _running(client, role)
         if not present:
             changed = before is not None

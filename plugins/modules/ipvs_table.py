@@ -22,7 +22,12 @@ description:
     midway, the steps already applied are undone (O(rollback)), so the table is as it was.
   - Runs that change the table of one network namespace at the same time take turns (O(lock_timeout)).
   - Steps go to the kernel in batches of up to 500 requests, which loads a 10,000-destination table
-    faster than C(ipvsadm-restore).
+    faster than C(ipvsadm-restore). A run that changes nothing reads the table in about a third of the time
+    C(ipvsadm -Sn) takes.
+  - The services are checked by the collection's validator rather than by Ansible's suboption checks,
+    which cost more time and memory than reading the kernel's table; the result's C(invocation) shows
+    how many services and destinations were given instead of repeating the whole table (RV(ipvsadm_save)
+    is the table).
 author: lvs.ipvs developers (@lvs-ipvs)
 options:
   scope:
@@ -136,7 +141,7 @@ ipvsadm_save:
   elements: str
 """
 
-from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import TABLE_SPEC
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import TABLE_MODULE_SPEC, TABLE_SPEC
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_module, ipvs_writer, module_errors
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_engine import converge, current_table
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_kmod import check_kernel_modules
@@ -145,16 +150,28 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvsadm_format import re
 
 
 def main():
-    module = ipvs_module(argument_spec=TABLE_SPEC, supports_check_mode=True)
+    module = ipvs_module(argument_spec=TABLE_MODULE_SPEC, shape_spec=TABLE_SPEC, supports_check_mode=True)
     params = module.params
     with module_errors(module):
         desired = normalize_services(params["services"])
         scope = normalize_scope(params["scope"], params["scope_addresses"], params["scope_fwmarks"])
         check_kernel_modules(desired)
+    # The input, a deep copy Ansible made (40 MiB at 110,000 rules), is let go
+    # once the validator has made its own; and the result does not echo it
+    # back in invocation.module_args, which would give the controller the
+    # whole table to read again. ipvsadm_save is the table.
+    destinations = sum(len(service["destinations"]) for service in desired)
+    invocation = {"module_args": dict(params, services=f"{len(desired)} services, {destinations} destinations")}
+    params["services"] = module.validation_result.validated_parameters["services"] = None
     with ipvs_writer(module) as client:
-        current = current_table(client)
-        outcome = converge(client, current, desired, scope, module.check_mode, params["rollback"])
-    result = {"changed": bool(outcome.plan), "changes": outcome.changes, "ipvsadm_save": render(outcome.after)}
+        current = current_table(client, like=desired)
+        outcome = converge(client, current, desired, scope, module.check_mode, params["rollback"], module._diff)
+    result = {
+        "changed": bool(outcome.plan),
+        "changes": outcome.changes,
+        "ipvsadm_save": render(outcome.after),
+        "invocation": invocation,
+    }
     if module._diff:
         result["diff"] = outcome.diff
     module.exit_json(**result)

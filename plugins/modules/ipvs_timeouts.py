@@ -69,7 +69,7 @@ def main():
     module = ipvs_module(argument_spec=TIMEOUTS_SPEC, required_one_of=[TIMEOUTS], supports_check_mode=True)
     with module_errors(module):
         wanted = {name: value for name, value in normalize_timeouts(module.params).items() if value is not None}
-    with ipvs_writer(module, "change the IPVS timeouts") as client:
+    with ipvs_writer(module, "change the IPVS timeouts", needs_pyroute2=True) as client:
         before = client.get_timeouts()
         changes = {name: value for name, value in wanted.items() if before.get(name) != value}
         after = dict(before, **changes)

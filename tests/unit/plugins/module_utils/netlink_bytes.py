@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import struct
 
-from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_uapi as uapi
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_plan import plain_destination, plain_service
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_pyroute2 import decode as pyroute2_decode
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import normalize_destination, normalize_service
 
 FAMILY_ID = 0x21
@@ -70,9 +70,7 @@ def top_attrs(data):
 
 
 def decode(data):
-    msg = uapi.IPVSMessage(bytes(data))
-    msg.decode()
-    return msg
+    return pyroute2_decode(bytes(data))
 
 
 def service(**given):

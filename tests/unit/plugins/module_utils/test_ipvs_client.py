@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import errno
-import socket
 import struct
 
 import pytest
@@ -63,8 +62,8 @@ class FakeSocket:
         self.queue = []
         self.closed = False
 
-    def settimeout(self, seconds):
-        self.timeout = seconds
+    def setsockopt(self, level, option, value):
+        self.timeout = value
 
     def close(self):
         self.closed = True
@@ -104,7 +103,7 @@ class FakeSocket:
 
     def recv(self, size):
         if not self.queue:
-            raise socket.timeout()  # noqa: UP041 - what the client catches, also before Python 3.10
+            raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")  # SO_RCVTIMEO ran out
         return self.queue.pop(0)
 
 

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import TABLE_SPEC
@@ -48,3 +50,29 @@ def test_a_string_where_a_mapping_belongs_is_named(params, message):
 )
 def test_what_ansible_can_read_is_left_to_it(params):
     assert shape_error(TABLE_SPEC, params) is None
+
+
+def test_the_table_module_names_the_entry_where_ansible_would_name_only_the_option(capsys):
+    from ansible.module_utils.testing import patch_module_args
+
+    from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import TABLE_MODULE_SPEC
+    from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_module
+
+    with patch_module_args({"services": [{"address": "192.0.2.1", "port": 80}, "web"]}), pytest.raises(SystemExit):
+        ipvs_module(argument_spec=TABLE_MODULE_SPEC, shape_spec=TABLE_SPEC, supports_check_mode=True)
+    result = json.loads(capsys.readouterr().out)
+    assert result["failed"] is True
+    assert result["msg"].startswith("services[1]: 'web': must be a mapping of protocol, address,")
+
+
+def test_the_table_module_leaves_the_entries_to_the_validator():
+    from ansible.module_utils.testing import patch_module_args
+
+    from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import TABLE_MODULE_SPEC
+    from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_module
+
+    given = {"address": "192.0.2.1", "port": "80", "flags": "persistent"}
+    with patch_module_args({"services": [given]}):
+        module = ipvs_module(argument_spec=TABLE_MODULE_SPEC, shape_spec=TABLE_SPEC, supports_check_mode=True)
+    # As given: no suboption filled in with None, no type changed; normalize_services() does the rest.
+    assert module.params["services"] == [given]

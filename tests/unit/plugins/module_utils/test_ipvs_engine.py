@@ -39,14 +39,14 @@ class FakeClient:
         self.refuse = [set(indexes) for indexes in refuse]
         self.runs = []
 
-    def services(self):
+    def services(self, stats=True):
         return [{key: value for key, value in entry.items() if key != "destinations"} for entry in self.table]
 
     def get_service(self, service):
         wanted = service_key(service)
         return next((s for s in self.services() if service_key(s) == wanted), None)
 
-    def destinations(self, service):
+    def destinations(self, service, stats=True):
         wanted = service_key(service)
         entry = next(e for e in self.table if service_key(e) == wanted)
         return [dict(dest, stats={"conns": 1}) for dest in entry["destinations"]]

@@ -90,7 +90,8 @@ ERROR_CASES = [
     ([{"fwmark": 2**32}], "services[0].fwmark", 2**32, "must be between 0 and 4294967295"),
     ([{"fwmark": 5, "family": "inet"}], "services[0].family", "inet", "unknown address family"),
     ([svc(scheduler="fastest")], "services[0].scheduler", "fastest", "unknown scheduler"),
-    ([svc(flags="persistent")], "services[0].flags", "persistent", "must be a list"),
+    ([svc(flags=5)], "services[0].flags", 5, "must be a list"),
+    ([svc(flags="persistent,bogus")], "services[0].flags[1]", "bogus", "unknown service flag"),
     ([svc(flags=["sticky"])], "services[0].flags[0]", "sticky", "unknown service flag"),
     ([svc(flags=["hashed"])], "services[0].flags[0]", "hashed", "unknown service flag"),
     ([svc(scheduler="wrr", flags=["persistent", "sh-port"])], "services[0].flags[1]", "sh-port", "needs scheduler sh"),
@@ -614,3 +615,8 @@ def test_a_bad_scope_is_refused(args, path, value):
 def test_scope_addresses_are_normalized_and_count_only_with_mode_addresses():
     assert normalize_scope("addresses", ["2001:DB8:0::1"], [3])["addresses"] == {"2001:db8::1"}
     assert normalize_scope("all", ["nope"]) == {"mode": "all", "addresses": set(), "fwmarks": set()}
+
+
+def test_flags_may_be_one_comma_separated_string_as_ansible_lists_take_them():
+    [service] = normalize_table([svc(flags="persistent, one-packet", protocol="udp", timeout=60)])
+    assert service["flags"] == ["one-packet", "persistent"]
