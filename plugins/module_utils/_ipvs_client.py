@@ -29,7 +29,6 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_codec import (
     HEADER,
     encode_attrs,
     encode_family_request,
-    encode_message,
     frame_message,
     parse_family_id,
     parse_reply,
@@ -202,11 +201,15 @@ class IPVSClient:
 
     def _encode(self, cmd, attrs, dump):
         """(sequence number, bytes) of the next IPVS request."""
+        return self._frame(cmd, encode_attrs(IPVSMessage, attrs), dump)
+
+    def _frame(self, cmd, body, dump=False):
+        """(sequence number, bytes) of the next IPVS request, its attributes already encoded (body)."""
         self._seq += 1
         # Every request but a dump asks for an ACK, so that each ends with one
         # answer (an ACK or an error) and a batch can be matched up by sequence.
         flags = NLM_F_REQUEST | (NLM_F_DUMP if dump else NLM_F_ACK)
-        return self._seq, encode_message(self._family, cmd, attrs, flags, self._seq)
+        return self._seq, frame_message(self._family, cmd, body, flags, self._seq)
 
     def _set_wait(self, seconds):
         """How long a receive waits for the kernel's next answer (set only when it changes)."""
@@ -280,16 +283,16 @@ class IPVSClient:
         # and messages would take more memory than the table; a step is
         # described only when the kernel refuses it.
         identities = {}
-        requests = [self._step_body(*step, identities=identities) for step in steps]
+        requests = [self._step_body(*step, identities) for step in steps]
         applied = []
         for first in range(0, len(requests), batch_size):
             chunk = requests[first : first + batch_size]
             pending = {}
             buffer = bytearray()
             for cmd, body in chunk:
-                self._seq += 1
-                pending[self._seq] = []
-                buffer += frame_message(self._family, cmd, body, NLM_F_REQUEST | NLM_F_ACK, self._seq)
+                seq, data = self._frame(cmd, body)
+                pending[seq] = []
+                buffer += data
             ended, errors = set(), {}
             try:
                 self._sock.send(bytes(buffer))
@@ -315,20 +318,16 @@ class IPVSClient:
                 raise BatchError(applied, failed, list(range(first + len(chunk), len(requests))))
         return applied
 
-    def _step_body(self, operation, service, dest=None, identities=None):
-        """(command, encoded attributes) of one step."""
+    def _step_body(self, operation, service, dest, identities):
+        """(command, encoded attributes) of one step; identities caches each service's encoded identity."""
         cmd, full = _STEP_COMMANDS[operation]
         if dest is None:
             return cmd, encode_attrs(IPVSMessage, [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service, full)}]])
-        identity = identities.get(id(service)) if identities is not None else None
+        identity = identities.get(id(service))
         if identity is None:
             # The service is kept with its bytes, so that its id() is not reused meanwhile.
-            identity = (
-                service,
-                encode_attrs(IPVSMessage, [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service)}]]),
-            )
-            if identities is not None:
-                identities[id(service)] = identity
+            nest = encode_attrs(IPVSMessage, [["IPVS_CMD_ATTR_SERVICE", {"attrs": service_attrs(service)}]])
+            identity = identities[id(service)] = (service, nest)
         return cmd, identity[1] + encode_attrs(IPVSMessage, [["IPVS_CMD_ATTR_DEST", {"attrs": dest_attrs(dest, full)}]])
 
     # Services
@@ -353,11 +352,9 @@ class IPVSClient:
         return decode_service(parse_reply(replies[0], IPVS_CMD_ATTR_SERVICE, IPVSService)) if replies else None
 
     def _step(self, operation, service, dest=None):
-        cmd, body = self._step_body(operation, service, dest)
+        seq, data = self._frame(*self._step_body(operation, service, dest, {}))
         subject, details = _describe_step(operation, service, dest)
-        self._seq += 1
-        data = frame_message(self._family, cmd, body, NLM_F_REQUEST | NLM_F_ACK, self._seq)
-        self._exchange(self._seq, data, self.timeout, operation, subject, details)
+        self._exchange(seq, data, self.timeout, operation, subject, details)
 
     def add_service(self, service):
         self._step("add_service", service)

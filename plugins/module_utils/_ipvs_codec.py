@@ -12,7 +12,7 @@ _ipvs_uapi's layouts so that each attribute is still defined once; unit
 tests hold it to pyroute2's bytes and results. pyroute2 decodes the rare
 replies (info, daemons, timeouts): _ipvs_pyroute2.
 
-The netlink header is laid out here once: encode_message writes it, and
+The netlink header is laid out here once: frame_message writes it, and
 split_messages reads it back when the client cuts a received buffer into messages.
 """
 
@@ -21,11 +21,11 @@ from __future__ import annotations
 import struct
 
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_uapi import (
-    CTRL_ATTR_FAMILY_ID,
-    CTRL_ATTR_FAMILY_NAME,
     CTRL_CMD_GETFAMILY,
+    CTRL_VERSION,
     GENL_ID_CTRL,
     GENL_VERSION,
+    Controller,
     IPVSMessage,
 )
 
@@ -44,7 +44,6 @@ _GENLHEADER_SIZE = _GENL.size
 _TABLES = {}
 _ENCODERS = {}
 _NESTS = IPVSMessage.request_nests
-_CTRL_VERSION = 1
 
 
 def split_messages(data):
@@ -175,9 +174,9 @@ def encode_message(family, cmd, attrs, flags, seq):
     return frame_message(family, cmd, encode_attrs(IPVSMessage, attrs), flags, seq)
 
 
-def frame_message(family, cmd, body, flags, seq):
-    """One IPVS request as bytes, around attributes already encoded (body)."""
-    genl = _GENL.pack(cmd, GENL_VERSION, 0)
+def frame_message(family, cmd, body, flags, seq, version=GENL_VERSION):
+    """One generic netlink request as bytes, around attributes already encoded (body)."""
+    genl = _GENL.pack(cmd, version, 0)
     return HEADER.pack(HEADER.size + len(genl) + len(body), family, flags, seq, 0) + genl + body
 
 
@@ -196,20 +195,10 @@ def parse_reply(data, attr_type, cls, skip=()):
 
 def encode_family_request(name, flags, seq):
     """The generic netlink controller's GETFAMILY request for the family name."""
-    payload = name.encode("ascii") + b"\0"
-    attr = _NLA.pack(4 + len(payload), CTRL_ATTR_FAMILY_NAME) + payload + b"\0" * (-len(payload) % 4)
-    body = _GENL.pack(CTRL_CMD_GETFAMILY, _CTRL_VERSION, 0) + attr
-    return HEADER.pack(HEADER.size + len(body), GENL_ID_CTRL, flags, seq, 0) + body
+    body = encode_attrs(Controller, [["CTRL_ATTR_FAMILY_NAME", name]])
+    return frame_message(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, body, flags, seq, CTRL_VERSION)
 
 
 def parse_family_id(data):
     """The family id in the controller's answer to encode_family_request(), or None."""
-    found = parse_attrs(_FamilyReply, data, HEADER.size + _GENLHEADER_SIZE, len(data))
-    return found.get("CTRL_ATTR_FAMILY_ID")
-
-
-class _FamilyReply:
-    nla_map = tuple(
-        ("CTRL_ATTR_FAMILY_ID", "uint16") if index == CTRL_ATTR_FAMILY_ID else (f"CTRL_ATTR_{index}", "none")
-        for index in range(CTRL_ATTR_FAMILY_NAME)
-    )
+    return parse_attrs(Controller, data, HEADER.size + _GENLHEADER_SIZE, len(data)).get("CTRL_ATTR_FAMILY_ID")

@@ -157,11 +157,11 @@ NLM_F_REQUEST = 0x1
 NLM_F_ACK = 0x4
 NLM_F_DUMP = 0x300
 
-# The generic netlink controller (linux/genetlink.h), which names families.
+# The generic netlink controller (linux/genetlink.h), which names families:
+# its attributes are the Controller layout below.
 GENL_ID_CTRL = 0x10
 CTRL_CMD_GETFAMILY = 3
-CTRL_ATTR_FAMILY_ID = 1
-CTRL_ATTR_FAMILY_NAME = 2
+CTRL_VERSION = 1
 
 # --- The kernel's numbers for the vocabulary's names ---------------------------------
 
@@ -216,6 +216,16 @@ STATS_KEYS = ("conns", "inpkts", "outpkts", "inbytes", "outbytes", "cps", "inpps
 # --- Message layouts --------------------------------------------------------------
 # pyroute2's shape: nla_map lists (name, type) by attribute number; a type that
 # is not a scalar names the class attribute holding the nested layout.
+
+
+class Controller:
+    """The controller's attributes that a family lookup uses."""
+
+    nla_map = (
+        ("CTRL_ATTR_UNSPEC", "none"),
+        ("CTRL_ATTR_FAMILY_ID", "uint16"),
+        ("CTRL_ATTR_FAMILY_NAME", "asciiz"),
+    )
 
 
 class IPVSStats:

@@ -321,7 +321,7 @@ from ansible.module_utils.basic import AnsibleModule
 module = AnsibleModule(argument_spec={"services": {"type": "list", "elements": "dict"}})
 module.exit_json(changed=False, invocation={"module_args": {"services": len(module.params["services"])}})
 """
-CALLBACK = r"""
+CLOCK = r"""
 import json, os, time
 from ansible.plugins.callback import CallbackBase
 
@@ -332,74 +332,13 @@ class CallbackModule(CallbackBase):
     CALLBACK_NEEDS_ENABLED = True
 
     def v2_playbook_on_task_start(self, task, is_conditional):
-        self.task, self.start = task.get_name(), time.perf_counter()
-
-    def v2_runner_on_ok(self, result):
-        with open(os.environ["BENCH_CLOCK"], "a") as out:
-            out.write(json.dumps([self.task, time.perf_counter() - self.start, result._result.get("changed")]) + "\n")
-"""
-
-
-def whole_task(services, dests, repeat, workdir, problems):
-    """Best-of-repeat seconds of the ping, ipvs_table (no change) and floor tasks in one playbook run."""
-    work = Path(workdir)
-    (work / "host_vars").mkdir()
-    (work / "library").mkdir()
-    (work / "callback_plugins").mkdir()
-    (work / "host_vars" / "bench.json").write_text(json.dumps({"bench_services": table(services, dests)}))
-    (work / "library" / "bench_floor.py").write_text(FLOOR_MODULE)
-    (work / "callback_plugins" / "bench_clock.py").write_text(CALLBACK)
-    (work / "hosts").write_text(f"bench ansible_connection=local ansible_python_interpreter={sys.executable}\n")
-    (work / "play.yml").write_text(PLAYBOOK + "".join(TASKS.format(n=n) for n in range(repeat + 1)))
-    clock = work / "clock.jsonl"
-    env = dict(
-        os.environ,
-        BENCH_CLOCK=str(clock),
-        ANSIBLE_CALLBACKS_ENABLED="bench_clock",
-        ANSIBLE_CALLBACK_PLUGINS=str(work / "callback_plugins"),
-        ANSIBLE_LIBRARY=str(work / "library"),
-    )
-    flush()
-    engine_run(table(services, dests))  # the table the no-change tasks find
-    done = subprocess.run(
-        ["ansible-playbook", "-i", str(work / "hosts"), str(work / "play.yml")],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise RuntimeError(f"the whole-task playbook failed: {done.stdout[-2000:]}{done.stderr[-2000:]}")
-    times = {"ping": [], "table": [], "floor": []}
-    for line in clock.read_text().splitlines():
-        name, seconds, changed = json.loads(line)
-        kind, number = name.split()
-        if kind == "table" and changed:
-            problems.append(f"whole task: {name} changed a table that was already in place")
-        # Run 0 warms Ansible's module cache (the first use of a module builds its payload).
-        if number != "0":
-            times[kind].append(seconds)
-    flush()
-    found = {kind: min(values) for kind, values in times.items()}
-    found["runs"] = len(times["table"])
-    return found
-
-
-FLEET_CLOCK = r"""
-import json, os, time
-from ansible.plugins.callback import CallbackBase
-
-class CallbackModule(CallbackBase):
-    CALLBACK_VERSION = 2.0
-    CALLBACK_TYPE = "aggregate"
-    CALLBACK_NAME = "fleet_clock"
-    CALLBACK_NEEDS_ENABLED = True
+        self.start = time.perf_counter()
 
     def _note(self, result, status):
-        with open(os.environ["FLEET_CLOCK"], "a") as out:
+        seconds = time.perf_counter() - self.start
+        with open(os.environ["BENCH_CLOCK"], "a") as out:
             out.write(json.dumps([result._host.get_name(), result._task.get_name(), status,
-                                  bool(result._result.get("changed"))]) + "\n")
+                                  bool(result._result.get("changed")), seconds]) + "\n")
 
     def v2_runner_on_ok(self, result):
         self._note(result, "ok")
@@ -412,34 +351,78 @@ class CallbackModule(CallbackBase):
 """
 
 
-def fleet(workdir, problems):
-    """A no-change run of lvs.ipvs.site on the demo's topology: (seconds, hosts, {host: tasks run}, skipped)."""
-    work = Path(workdir)
-    (work / "callback_plugins").mkdir()
-    (work / "callback_plugins" / "fleet_clock.py").write_text(FLEET_CLOCK)
+def clocked_playbook(work, what, argv, **env):
+    """Run ansible-playbook argv with the CLOCK callback; (seconds, [(host, task, status, changed, seconds)]).
+
+    Raises RuntimeError, naming what, when the playbook fails.
+    """
+    plugins = work / "callback_plugins"
+    plugins.mkdir(exist_ok=True)
+    (plugins / "bench_clock.py").write_text(CLOCK)
     clock = work / "clock.jsonl"
+    clock.unlink(missing_ok=True)
     env = dict(
         os.environ,
-        FLEET_CLOCK=str(clock),
-        ANSIBLE_CALLBACKS_ENABLED="fleet_clock",
-        ANSIBLE_CALLBACK_PLUGINS=str(work / "callback_plugins"),
-        ANSIBLE_LOCALHOST_WARNING="false",
+        BENCH_CLOCK=str(clock),
+        ANSIBLE_CALLBACKS_ENABLED="bench_clock",
+        ANSIBLE_CALLBACK_PLUGINS=str(plugins),
+        **env,
     )
+    seconds, done = timed(
+        lambda: subprocess.run(
+            ["ansible-playbook", *argv], cwd=work, env=env, capture_output=True, text=True, check=False
+        )
+    )
+    if done.returncode:
+        raise RuntimeError(f"{what} failed: {done.stdout[-3000:]}{done.stderr[-2000:]}")
+    return seconds, [tuple(json.loads(line)) for line in clock.read_text().splitlines()]
+
+
+def whole_task(services, dests, repeat, workdir, problems):
+    """Best-of-repeat seconds of the ping, ipvs_table (no change) and floor tasks in one playbook run."""
+    work = Path(workdir)
+    (work / "host_vars").mkdir()
+    (work / "library").mkdir()
+    (work / "host_vars" / "bench.json").write_text(json.dumps({"bench_services": table(services, dests)}))
+    (work / "library" / "bench_floor.py").write_text(FLOOR_MODULE)
+    (work / "hosts").write_text(f"bench ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    (work / "play.yml").write_text(PLAYBOOK + "".join(TASKS.format(n=n) for n in range(repeat + 1)))
+    flush()
+    engine_run(table(services, dests))  # the table the no-change tasks find
+    _seconds, records = clocked_playbook(
+        work,
+        "the whole-task playbook",
+        ["-i", str(work / "hosts"), str(work / "play.yml")],
+        ANSIBLE_LIBRARY=str(work / "library"),
+    )
+    times = {"ping": [], "table": [], "floor": []}
+    for _host, name, _status, changed, seconds in records:
+        kind, number = name.split()
+        if kind == "table" and changed:
+            problems.append(f"whole task: {name} changed a table that was already in place")
+        # Run 0 warms Ansible's module cache (the first use of a module builds its payload).
+        if number != "0":
+            times[kind].append(seconds)
+    flush()
+    found = {kind: min(values) for kind, values in times.items()}
+    found["runs"] = len(times["table"])
+    return found
+
+
+def fleet(workdir, problems):
+    """A no-change run of lvs.ipvs.site on the demo's topology: (seconds, {host: tasks run}, skipped)."""
+    work = Path(workdir)
     sh(f"lvslab down; lvslab up {ROOT / 'tests' / 'lab' / 'topologies' / 'modes.yml'}")
-    site = ["ansible-playbook", "-i", "/run/lvslab/inventory.yml", str(ROOT / "playbooks" / "site.yml")]
+    site = ["-i", "/run/lvslab/inventory.yml", str(ROOT / "playbooks" / "site.yml")]
     try:
-        first = subprocess.run(site, env=env, capture_output=True, text=True, check=False)
-        if first.returncode:
-            raise RuntimeError(f"the fleet's first site run failed: {first.stdout[-3000:]}")
-        clock.unlink()
-        seconds, again = timed(lambda: subprocess.run(site, env=env, capture_output=True, text=True, check=False))
-        if again.returncode:
-            raise RuntimeError(f"the fleet's no-change site run failed: {again.stdout[-3000:]}")
+        clocked_playbook(work, "the fleet's first site run", site, ANSIBLE_LOCALHOST_WARNING="false")
+        seconds, records = clocked_playbook(
+            work, "the fleet's no-change site run", site, ANSIBLE_LOCALHOST_WARNING="false"
+        )
     finally:
         sh("lvslab down")
     tasks, skipped = {}, 0
-    for line in clock.read_text().splitlines():
-        host, name, status, changed = json.loads(line)
+    for host, name, status, changed, _seconds in records:
         if changed:
             problems.append(f"fleet: the no-change site run changed {name!r} on {host}")
         if status == "skipped":
