@@ -29,13 +29,13 @@ if ! lvslab doctor; then
     finish "demo FAILED: the lab did not run" 1
 fi
 
-echo "==> starting a kernel with IPVS and running playbooks/lab.yml in it"
+echo "==> starting a kernel with IPVS and running tests/lab/playbooks/lab.yml in it"
 # The inventory appears only once the playbook has built the lab.
 export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 run_dir=$ROOT/.lab/runs/demo-$(date +%Y%m%d-%H%M%S)
 rc=0
 lvslab run --run-dir "$run_dir" --timeout 900 -- \
-    ansible-playbook -i /run/lvslab/inventory.yml playbooks/lab.yml || rc=$?
+    ansible-playbook -i /run/lvslab/inventory.yml tests/lab/playbooks/lab.yml || rc=$?
 
 if [ -e "$run_dir/not-run" ]; then
     echo

@@ -14,11 +14,12 @@ quiet() { "$@" > .build/setup.log 2>&1 || { cat .build/setup.log; exit 1; }; }
 
 ANSIBLE_BUNDLE=ansible==12.3.0
 BUNDLED_COLLECTIONS=(ansible/posix community/general containers/podman)
+# The lab's and the tests' Debian packages are bindep.txt's "test" profile:
 # gcc and libc6-dev build the lab's FPU shim for linux.uml (docs/lab.md);
-# podman and crun run the dr Molecule scenario's hosts as containers.
+# podman and crun run the dr Molecule scenario's hosts as containers;
 # keepalived runs the director groups (HA); Debian starts no service without a configuration.
-APT_PACKAGES=(user-mode-linux ipvsadm iproute2 iputils-ping kmod nftables iptables curl util-linux python3-venv shellcheck git
-    gcc libc6-dev podman crun keepalived)
+mapfile -t APT_PACKAGES < <(sed -n 's/^\([a-z0-9][a-z0-9.+-]*\) \[platform:dpkg test\]$/\1/p' bindep.txt)
+((${#APT_PACKAGES[@]})) || { echo "no Debian packages found in bindep.txt" >&2; exit 1; }
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -40,6 +41,16 @@ if [[ "$(cat "$VENV/.stamp" 2>/dev/null)" != "$stamp" ]]; then
     echo "$stamp" > "$VENV/.stamp"
 fi
 export PATH=$VENV/bin:$PATH
+
+# The oldest pyroute2 the modules that use it support (Debian 12's
+# python3-pyroute2): the lab tier runs their tests a second time with it.
+PYROUTE2_FLOOR=0.7.2
+if [[ "$(cat .build/pyroute2-floor/.stamp 2>/dev/null)" != "$PYROUTE2_FLOOR" ]]; then
+    say "installing pyroute2 $PYROUTE2_FLOOR (the floor) into .build/pyroute2-floor"
+    rm -rf .build/pyroute2-floor
+    quiet pip install --disable-pip-version-check --no-deps --target .build/pyroute2-floor "pyroute2==$PYROUTE2_FLOOR"
+    echo "$PYROUTE2_FLOOR" > .build/pyroute2-floor/.stamp
+fi
 
 # Two paths: ansible-galaxy refuses to manage a path that looks like the pip
 # Ansible package's own, which the bundled one does.

@@ -2,7 +2,9 @@
 # The README's second command: set up from nothing, then run every test tier
 # and print the counts of each.
 #   lint     ruff, ansible-lint (production profile), antsibull-changelog lint,
-#            a shell script check, and the generated doc fragment up to date
+#            antsibull-docs lint of the plugin and role docs, vermin (the
+#            modules' code runs on the targets' oldest Python), a shell
+#            script check, and the generated doc fragment up to date
 #   sanity   ansible-test sanity, on the collection installed from its tarball
 #   units    ansible-test units (the collection's plugins)
 #   unit     pytest of the lab tool's logic
@@ -78,10 +80,10 @@ cause() {
     fi | sed 's/^/    | /'
 }
 
-# collected DIR: how many tests pytest finds there (counted on the host, so
+# collected PATH...: how many tests pytest finds there (counted on the host, so
 # that tests a guest never ran can be counted as not run).
 collected() {
-    python3 -m pytest -p no:cacheprovider --collect-only -q "$1" 2>/dev/null |
+    python3 -m pytest -p no:cacheprovider --collect-only -q "$@" 2>/dev/null |
         sed -n 's/^\([0-9][0-9]*\) tests\{0,1\} collected.*/\1/p' | tail -n 1
 }
 
@@ -117,9 +119,15 @@ tier_lint() {
     if check "$LOGS/ruff-format.log" ruff format --check .; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     if check "$LOGS/ansible-lint.log" ansible-lint --profile production; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     if check "$LOGS/changelog.log" antsibull-changelog lint; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    # The code that runs on managed hosts must run on their oldest Python (README, "Support").
+    if check "$LOGS/vermin.log" vermin --target=3.8- --violations --no-tips plugins/modules plugins/module_utils
+    then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    # antsibull-docs reads the installed copy, where ansible-doc finds the collection.
+    if check "$LOGS/antsibull-docs.log" sh -c "cd '$INSTALLED' && antsibull-docs lint-collection-docs --plugin-docs ."
+    then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     if check "$LOGS/doc-fragment.log" python3 scripts/doc_fragment.py --check
     then passed=$((passed + 1)); else failed=$((failed + 1)); fi
-    if check "$LOGS/shellcheck.log" shellcheck -x scripts/*.sh .ci/run tests/lab/lvslab/guest-init.sh tests/lab/bin/lvslab
+    if check "$LOGS/shellcheck.log" shellcheck -x scripts/*.sh .ci/run tests/lab/lvslab/guest-init.sh tests/lab/bin/lvslab docs/examples/*.sh
     then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     echo "$passed $failed 0 0" >&3
 }
@@ -185,30 +193,45 @@ suite() {
         "$2" --junitxml "$RUNS/$1/junit.xml" >"$LOGS/lab-$1.log" 2>&1
 }
 
+# PYROUTE2_FLOOR_TESTS: the guest tests of the modules that use pyroute2, run
+# a second time with the oldest pyroute2 they support first on the path.
+PYROUTE2_FLOOR_TESTS=(tests/lab/tests/guest/test_pyroute2_version.py tests/lab/tests/guest/test_ipvs_info.py
+    tests/lab/tests/guest/test_ipvs_settings.py)
+
+# floor_suite: those tests in a guest of their own, as suite does.
+floor_suite() {
+    local version
+    version=$(cat .build/pyroute2-floor/.stamp)
+    lvslab run --run-dir "$RUNS/pyroute2-floor" --timeout 1200 -- env PYTHONPATH="$ROOT/.build/pyroute2-floor" \
+        LVS_PYROUTE2="$version" python3 -m pytest -p no:cacheprovider -v -s "${PYROUTE2_FLOOR_TESTS[@]}" \
+        --junitxml "$RUNS/pyroute2-floor/junit.xml" >"$LOGS/lab-pyroute2-floor.log" 2>&1
+}
+
 # suite_path NAME: the tests of a suite.
 suite_path() {
     case $1 in
         guest) echo tests/lab/tests/guest ;;
         ha-*) echo "tests/lab/tests/ha/test_${1//-/_}.py" ;;
+        pyroute2-floor) echo "${PYROUTE2_FLOOR_TESTS[@]}" ;;
     esac
 }
 
-# count_suite NAME DIR: "passed failed not-run skipped" of a suite; whatever
+# count_suite NAME PATH...: "passed failed not-run skipped" of a suite; whatever
 # its junit file does not count never ran.
 count_suite() {
     local p=0 f=0 s=0 expected
-    expected=$(collected "$2")
+    expected=$(collected "${@:2}")
     if [ -z "$expected" ]; then
-        echo "    FAILED: cannot count the tests of $2 (pytest --collect-only)" >&2
+        echo "    FAILED: cannot count the tests of ${*:2} (pytest --collect-only)" >&2
         echo "0 1 0 0"
         return
     fi
     [ -e "$RUNS/$1/junit.xml" ] && read -r p f s < <(junit "$RUNS/$1/junit.xml")
     if ((p + f + s < expected)); then
-        echo "    NOT RUN: $((expected - p - f - s)) of $expected tests of $2 (log: $LOGS/lab-$1.log)" >&2
+        echo "    NOT RUN: $((expected - p - f - s)) of $expected tests of ${*:2} (log: $LOGS/lab-$1.log)" >&2
         cause "$LOGS/lab-$1.log" >&2
     elif ((f)); then
-        echo "    FAILED: $f tests of $2 (log: $LOGS/lab-$1.log)" >&2
+        echo "    FAILED: $f tests of ${*:2} (log: $LOGS/lab-$1.log)" >&2
         grep -E '^(FAILED|ERROR) ' "$LOGS/lab-$1.log" | head -n 20 | sed 's/^/    | /' >&2
     fi
     local missing=$((expected - p - f - s))
@@ -221,10 +244,13 @@ tier_lab() {
     # suite runs in one process in a guest of its own: the kernel-facing
     # suite, and the director pair's proofs under load in two halves
     # (changes: drain and ten reconfigurations; failover: a dead real
-    # server, a dead director and its return). Then the Molecule scenarios.
-    # Measured on 2 cores: guest 9 min, ha-changes 24 min, ha-failover 4 min
-    # (its deployment included), and the scenarios from 3.5 (nat) to 9 (ha).
-    local lane_one=(nat) lane_two=(modes ha fullnat dr tun) passed=0 failed=0 not_run=0 skipped=0
+    # server, a dead director and its return). Then the Molecule scenarios;
+    # and, when the bench tier is asked for too, the benchmark at the end of
+    # lane one, which the bench tier then reports.
+    # Measured on 2 cores: guest 8 min, ha-changes 20 min, ha-failover 3.5 min
+    # (its deployment included), the scenarios from 5 (fullnat) to 9.5 (ha),
+    # the benchmark 13.
+    local lane_one=() lane_two=(modes ha fullnat dr tun nat) passed=0 failed=0 not_run=0 skipped=0
     local p f n s section name scenario listed
     # A new scenario joins lane one, so that none is left out.
     for scenario in extensions/molecule/*/molecule.yml; do
@@ -239,13 +265,16 @@ tier_lab() {
             suite guest tests/lab/tests/guest
             suite ha-changes tests/lab/tests/ha/test_ha_changes.py 2400
             molecule_lane "$LOGS/lab-molecule-1.log" "${lane_one[@]}"
+            [[ " ${TIERS[*]} " == *" bench "* ]] && bench_run
         } &
         local lane_one_pid=$!
         suite ha-failover tests/lab/tests/ha/test_ha_failover.py 2400
+        floor_suite
         molecule_lane "$LOGS/lab-molecule-2.log" "${lane_two[@]}"
         wait "$lane_one_pid"
-        for name in guest ha-changes ha-failover; do
-            read -r p f n s < <(count_suite "$name" "$(suite_path "$name")")
+        for name in guest ha-changes ha-failover pyroute2-floor; do
+            # shellcheck disable=SC2046  # a suite's tests may be several paths
+            read -r p f n s < <(count_suite "$name" $(suite_path "$name"))
             passed=$((passed + p)) failed=$((failed + f)) not_run=$((not_run + n)) skipped=$((skipped + s))
         done
         # The director pair's figures, as their tables printed them.
@@ -269,8 +298,9 @@ tier_lab() {
             fi
         done
     else
-        for name in guest ha-changes ha-failover; do
-            n=$(collected "$(suite_path "$name")")
+        for name in guest ha-changes ha-failover pyroute2-floor; do
+            # shellcheck disable=SC2046
+            n=$(collected $(suite_path "$name"))
             not_run=$((not_run + ${n:-1}))
         done
         not_run=$((not_run + ${#lane_one[@]} + ${#lane_two[@]}))
@@ -284,15 +314,29 @@ tier_lab() {
     echo "$((passed + p)) $((failed + f)) $not_run $((skipped + s))" >&3
 }
 
+# bench_run: the benchmark in a guest of its own; its exit status goes to
+# $RUNS/bench.status for tier_bench.
+bench_run() {
+    lvslab run --run-dir "$RUNS/bench" --mem 2048M --timeout 2400 -- python3 tests/lab/bench/ipvs_table.py \
+        >"$LOGS/bench.log" 2>&1
+    echo $? >"$RUNS/bench.status"
+}
+
 tier_bench() {
     if [ "$LAB_OK" != yes ]; then
         echo "    NOT RUN: the benchmark (the lab cannot run here)"
         echo "0 0 1 0" >&3
         return
     fi
-    # Alone in the machine, so that nothing else skews the figures.
-    if lvslab run --run-dir "$RUNS/bench" --mem 2048M --timeout 2400 -- python3 tests/lab/bench/ipvs_table.py \
-        >"$LOGS/bench.log" 2>&1; then
+    # Run by the lab tier beside its other lane when both tiers are asked for
+    # (each ratio compares figures taken in turn in that guest); asked for
+    # alone, it has the machine to itself, as for the figures in docs/modules.md.
+    if [ -e "$RUNS/bench.status" ]; then
+        echo "    (run during the lab tier, beside its other lane)"
+    else
+        bench_run
+    fi
+    if [ "$(cat "$RUNS/bench.status")" = 0 ]; then
         sed -n '/^IPVS table benchmark/,$p' "$LOGS/bench.log" | grep -v '^lvslab: ' | sed 's/^/    /'
         echo "1 0 0 0" >&3
     elif [ -e "$RUNS/bench/not-run" ]; then
@@ -310,7 +354,7 @@ RUNS=$ROOT/.lab/runs/test-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$RUNS"
 for tier in "${TIERS[@]}"; do
     case $tier in
-        lint) note="ruff, ruff format, ansible-lint, changelog, doc fragment, shellcheck" ;;
+        lint) note="ruff, ruff format, ansible-lint, changelog, vermin, antsibull-docs, doc fragment, shellcheck" ;;
         sanity) note="ansible-test sanity tests" ;;
         units) note="ansible-test units" ;;
         unit) note="pytest tests/lab/tests/unit" ;;

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager, suppress
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -60,21 +61,52 @@ class _IPVSModule(AnsibleModule):
     Ansible's own message for that case ("dictionary requested, could not
     parse JSON or key=value") names neither. The arguments are parsed once;
     the better message is looked for, in them as given, only when Ansible's
-    check fails.
+    check fails. The options named in json_lists also take their list as
+    one string of JSON.
     """
 
-    def __init__(self, shape_spec, **kwargs):
+    def __init__(self, shape_spec, json_lists=(), **kwargs):
         self._shape_spec = shape_spec
+        self._json_lists = json_lists
         self._given = None
+        self._json_error = None
         super().__init__(**kwargs)
         self._given = None  # not kept: a large table would stay in memory twice
+        if self._json_error:
+            self.fail_json(msg=self._json_error)
 
     def _load_params(self):
         super()._load_params()
+        params = self.params or {}
+        for name in self._json_lists:
+            # A list given as one JSON string (a .json file read by a lookup, or
+            # "| to_json") reaches the module as one string: Ansible 2.19 then
+            # hands a 110,000-rule table over in a fraction of the time it takes
+            # to template and check the same list of mappings.
+            if isinstance(params.get(name), str):
+                params[name] = self._json_list(name, params[name])
         # A shallow copy: Ansible updates params in place with its checked copy.
-        self._given = dict(self.params or {})
+        self._given = dict(params)
+
+    def _json_list(self, name, text):
+        """The list a string holds as JSON; else an empty list, and the message that __init__ fails with."""
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            value = None
+            reason = f"it is not valid JSON ({exc})"
+        else:
+            reason = f"its JSON holds a {type(value).__name__}, not a list"
+        if isinstance(value, list):
+            return value
+        shown = text if len(text) <= 80 else f"{text[:77]}..."
+        # fail_json() cannot run before AnsibleModule is set up: __init__ calls it.
+        self._json_error = self._json_error or f"{name}: {shown!r}: a string must be the JSON of a list; {reason}"
+        return []
 
     def fail_json(self, msg, **kwargs):
+        if self._json_error:
+            msg, self._given = self._json_error, None
         if self._given is not None:
             given, self._given = self._given, None
             # Should shape_error() itself fail, Ansible's own message stands.
@@ -83,13 +115,14 @@ class _IPVSModule(AnsibleModule):
         super().fail_json(msg=msg, **kwargs)
 
 
-def ipvs_module(argument_spec, shape_spec=None, **kwargs):
+def ipvs_module(argument_spec, shape_spec=None, json_lists=(), **kwargs):
     """AnsibleModule for an IPVS module, except that a string where a mapping belongs is refused with its path.
 
     shape_spec: the full spec to locate such strings in, where argument_spec
     leaves nested entries to the validator (ipvs_table's services).
+    json_lists: options of type list that may also be given as one string of JSON.
     """
-    return _IPVSModule(shape_spec or argument_spec, argument_spec=argument_spec, **kwargs)
+    return _IPVSModule(shape_spec or argument_spec, json_lists, argument_spec=argument_spec, **kwargs)
 
 
 @contextmanager

@@ -409,12 +409,21 @@ def dest_order(key):
     return (parsed.version, int(parsed), key[1])
 
 
-def normalize_services(services, path="services"):
-    """Canonical services for the user's list, in its order; raises ValidationError."""
+def normalize_services(services, path="services", consume=False):
+    """Canonical services for the user's list, in its order; raises ValidationError.
+
+    With consume, each entry of services is replaced by None once it is
+    checked, so that a large input is let go while its canonical form grows
+    (ipvs_table: 36 MiB of parsed JSON at 110,000 rules).
+    """
     if services is None:
         return []
     check_list(services, path, "services")
-    listed = [normalize_service(raw, f"{path}[{index}]") for index, raw in enumerate(services)]
+    listed = []
+    for index, raw in enumerate(services):
+        listed.append(normalize_service(raw, f"{path}[{index}]"))
+        if consume:
+            services[index] = None
     check_unique(listed, service_key, service_text, path, "service")
     return listed
 

@@ -3,6 +3,7 @@ and a live TCP connection that survives edits of its service."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -83,6 +84,29 @@ def test_the_documented_example_runs(nat_lab):
             "-A -t [2001:db8:113::100]:80 -s rr",
             "-a -t [2001:db8:113::100]:80 -r [2001:db8:2::11]:80 -m -w 1",
             "-a -t [2001:db8:113::100]:80 -r [2001:db8:2::12]:80 -m -w 1",
+        ]
+    )
+    sh("director1", "ipvsadm -C")
+
+
+def test_the_table_from_a_json_file_runs_and_changes_nothing_the_second_time(nat_lab):
+    sh("director1", "modprobe ip_vs && ipvsadm -C && ipvsadm -A -t 203.0.113.100:8080 -s rr")
+    first = playbook(EXAMPLES / "ipvs_table_json.yml")
+    assert first.returncode == 0, first.stdout[-3000:]
+    again = playbook(EXAMPLES / "ipvs_table_json.yml")
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert re.search(r"director1 +: ok=1 +changed=1 ", first.stdout), first.stdout[-1500:]
+    assert re.search(r"director1 +: ok=1 +changed=0 ", again.stdout), again.stdout[-1500:]
+    saved = sorted(sh("director1", "ipvsadm -Sn").stdout.splitlines())
+    # The file's two services, and the scope removed the one it does not list.
+    assert saved == sorted(
+        [
+            "-A -t 203.0.113.100:80 -s wrr",
+            "-a -t 203.0.113.100:80 -r 192.0.2.11:80 -m -w 2",
+            "-a -t 203.0.113.100:80 -r 192.0.2.12:80 -m -w 1",
+            "-A -t 203.0.113.100:443 -s sh -b sh-port",
+            "-a -t 203.0.113.100:443 -r 192.0.2.11:443 -m -w 1",
+            "-a -t 203.0.113.100:443 -r 192.0.2.12:443 -m -w 1",
         ]
     )
     sh("director1", "ipvsadm -C")

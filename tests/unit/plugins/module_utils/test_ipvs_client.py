@@ -246,3 +246,20 @@ def test_run_reports_unanswered_steps(fake):
         client.run([("delete_service", WEB, None), ("delete_service", service(port=81), None)])
     assert caught.value.applied == [0]
     assert caught.value.failed[0][1].errno == errno.ETIMEDOUT
+
+
+def test_run_encodes_each_batch_just_before_it_goes_and_stops_at_a_step_it_cannot_encode(fake):
+    client = IPVSClient()
+    dest = destination(address="192.0.2.10")
+    broken = dict(dest, weight=2**40)  # past the kernel's u32: the validator would have refused it
+    steps = [("add_destination", WEB, dest)] * 3 + [("add_destination", WEB, broken)] + [("add_destination", WEB, dest)]
+    fake.sends = 0
+    with pytest.raises(BatchError) as caught:
+        client.run(steps, batch_size=2)
+    # The first batch went and was applied; nothing of the batch with the broken step was sent.
+    assert fake.sends == 1
+    assert caught.value.applied == [0, 1]
+    [(index, error)] = caught.value.failed
+    assert (index, error.errno) == (3, errno.EINVAL)
+    assert "cannot be encoded" in error.message and "192.0.2.10:80" in error.message
+    assert caught.value.not_sent == [2, 4]

@@ -76,3 +76,45 @@ def test_the_table_module_leaves_the_entries_to_the_validator():
         module = ipvs_module(argument_spec=TABLE_MODULE_SPEC, shape_spec=TABLE_SPEC, supports_check_mode=True)
     # As given: no suboption filled in with None, no type changed; normalize_services() does the rest.
     assert module.params["services"] == [given]
+
+
+def _table_module(services):
+    from ansible.module_utils.testing import patch_module_args
+
+    from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import TABLE_MODULE_SPEC
+    from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_module
+
+    with patch_module_args({"services": services}):
+        return ipvs_module(
+            argument_spec=TABLE_MODULE_SPEC, shape_spec=TABLE_SPEC, json_lists=("services",), supports_check_mode=True
+        )
+
+
+def test_the_table_module_takes_its_services_as_one_string_of_json():
+    services = [{"address": "192.0.2.1", "port": 80, "destinations": [{"address": "198.51.100.1", "weight": 2}]}]
+    assert _table_module(json.dumps(services)).params["services"] == services
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("web", "services: 'web': a string must be the JSON of a list; it is not valid JSON (Expecting value"),
+        (
+            '{"address": "192.0.2.1"}',
+            """services: '{"address": "192.0.2.1"}': a string must be the JSON of a list; its JSON holds a dict""",
+        ),
+        ('[{"address": "192.0.2.1",', 'services: \'[{"address": "192.0.2.1",\': a string must be the JSON of a list'),
+    ],
+)
+def test_a_string_that_is_not_the_json_of_a_list_is_refused_with_the_reason(capsys, text, message):
+    with pytest.raises(SystemExit):
+        _table_module(text)
+    result = json.loads(capsys.readouterr().out)
+    assert result["failed"] is True
+    assert result["msg"].startswith(message)
+
+
+def test_a_long_string_is_shown_cut(capsys):
+    with pytest.raises(SystemExit):
+        _table_module("[" + "x" * 500)
+    assert json.loads(capsys.readouterr().out)["msg"].startswith(f"services: '[{'x' * 76}...': a string must be")
