@@ -179,9 +179,15 @@ tier_unit() {
 molecule_lane() {
     local log=$1 scenario
     shift
+    local clock=()
     for scenario in "$@"; do
         echo "--- molecule test -s $scenario"
-        lvslab run --run-dir "$RUNS/molecule-$scenario" --timeout 1500 -- molecule test -s "$scenario"
+        # The benchmark's fleet figure is this scenario's idempotence run: a
+        # no-change run of lvs.ipvs.site on the demo's topology, clocked.
+        clock=()
+        [ "$scenario" = modes ] && clock=(env "BENCH_CLOCK=$RUNS/fleet-clock.jsonl" ANSIBLE_CALLBACKS_ENABLED=bench_clock
+            "ANSIBLE_CALLBACK_PLUGINS=$ROOT/tests/lab/bench/callback_plugins")
+        lvslab run --run-dir "$RUNS/molecule-$scenario" --timeout 1500 -- "${clock[@]}" molecule test -s "$scenario"
         echo "rc=$? $scenario"
     done >>"$log" 2>&1
 }
@@ -265,7 +271,8 @@ tier_lab() {
             suite guest tests/lab/tests/guest
             suite ha-changes tests/lab/tests/ha/test_ha_changes.py 2400
             molecule_lane "$LOGS/lab-molecule-1.log" "${lane_one[@]}"
-            [[ " ${TIERS[*]} " == *" bench "* ]] && bench_run
+            # Its fleet figure comes from the scenario modes, in the other lane.
+            [[ " ${TIERS[*]} " == *" bench "* ]] && bench_run --no-fleet
         } &
         local lane_one_pid=$!
         suite ha-failover tests/lab/tests/ha/test_ha_failover.py 2400
@@ -314,10 +321,10 @@ tier_lab() {
     echo "$((passed + p)) $((failed + f)) $not_run $((skipped + s))" >&3
 }
 
-# bench_run: the benchmark in a guest of its own; its exit status goes to
-# $RUNS/bench.status for tier_bench.
+# bench_run [ARG...]: the benchmark in a guest of its own; its exit status
+# goes to $RUNS/bench.status for tier_bench.
 bench_run() {
-    lvslab run --run-dir "$RUNS/bench" --mem 2048M --timeout 2400 -- python3 tests/lab/bench/ipvs_table.py \
+    lvslab run --run-dir "$RUNS/bench" --mem 2048M --timeout 2400 -- python3 tests/lab/bench/ipvs_table.py "$@" \
         >"$LOGS/bench.log" 2>&1
     echo $? >"$RUNS/bench.status"
 }
@@ -336,13 +343,25 @@ tier_bench() {
     else
         bench_run
     fi
-    if [ "$(cat "$RUNS/bench.status")" = 0 ]; then
+    local fleet=0
+    if [ -e "$RUNS/fleet-clock.jsonl" ]; then
+        python3 tests/lab/bench/ipvs_table.py --fleet-from "$RUNS/fleet-clock.jsonl" >"$LOGS/fleet.log" 2>&1 || fleet=1
+    elif grep -q -- '--no-fleet' "$RUNS/bench/job.sh" 2>/dev/null; then
+        echo "fleet: the Molecule scenario modes recorded no run (see its log)" >"$LOGS/fleet.log"
+        fleet=1
+    fi
+    if [ "$(cat "$RUNS/bench.status")" = 0 ] && [ "$fleet" = 0 ]; then
         sed -n '/^IPVS table benchmark/,$p' "$LOGS/bench.log" | grep -v '^lvslab: ' | sed 's/^/    /'
+        [ -e "$LOGS/fleet.log" ] && sed 's/^/    /' "$LOGS/fleet.log"
         echo "1 0 0 0" >&3
     elif [ -e "$RUNS/bench/not-run" ]; then
         echo "    NOT RUN: the benchmark: the lab did not run (log: $LOGS/bench.log)"
         cause "$LOGS/bench.log"
         echo "0 0 1 0" >&3
+    elif [ "$fleet" = 1 ]; then
+        echo "    FAILED: the benchmark's fleet figure (log: $LOGS/fleet.log)"
+        sed 's/^/    | /' "$LOGS/fleet.log"
+        echo "0 1 0 0" >&3
     else
         echo "    FAILED: the benchmark (log: $LOGS/bench.log)"
         cause "$LOGS/bench.log"

@@ -45,7 +45,7 @@ notes:
     needs a password prompt is not supported.
   - Files are transferred through the command's standard input and output, so they are written
     in the namespace's own view of the file system.
-  - Pipelining is supported and recommended.
+  - Pipelining is supported. In the lvs.ipvs lab (an emulated kernel) it made runs slower, so the lab leaves it off.
 seealso:
   - name: ip-netns(8)
     description: The C(ip netns) manual page.

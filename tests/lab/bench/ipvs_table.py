@@ -343,51 +343,35 @@ from ansible.module_utils.basic import AnsibleModule
 module = AnsibleModule(argument_spec={"services": {"type": "str"}})
 module.exit_json(changed=False, invocation={"module_args": {"services": len(module.params["services"])}})
 """
-CLOCK = r"""
-import json, os, time
-from ansible.plugins.callback import CallbackBase
+CLOCK_PLUGINS = Path(__file__).resolve().parent / "callback_plugins"
 
-class CallbackModule(CallbackBase):
-    CALLBACK_VERSION = 2.0
-    CALLBACK_TYPE = "aggregate"
-    CALLBACK_NAME = "bench_clock"
-    CALLBACK_NEEDS_ENABLED = True
 
-    def v2_playbook_on_task_start(self, task, is_conditional):
-        self.start = time.perf_counter()
-
-    def _note(self, result, status):
-        seconds = time.perf_counter() - self.start
-        with open(os.environ["BENCH_CLOCK"], "a") as out:
-            out.write(json.dumps([result._host.get_name(), result._task.get_name(), status,
-                                  bool(result._result.get("changed")), seconds]) + "\n")
-
-    def v2_runner_on_ok(self, result):
-        self._note(result, "ok")
-
-    def v2_runner_on_skipped(self, result):
-        self._note(result, "skipped")
-
-    def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._note(result, "failed")
-"""
+def clock_runs(path):
+    """[(playbook, seconds, [(host, task, status, changed, seconds)])] of each playbook run bench_clock recorded."""
+    runs = []
+    for line in Path(path).read_text().splitlines():
+        record = json.loads(line)
+        if record[0] == "run" and len(record) == 2:
+            runs.append([record[1], None, []])
+        elif record[0] == "end" and len(record) == 2:
+            runs[-1][1] = record[1]
+        else:
+            runs[-1][2].append(tuple(record))
+    return [tuple(run) for run in runs]
 
 
 def clocked_playbook(work, what, argv, **env):
-    """Run ansible-playbook argv with the CLOCK callback; (seconds, [(host, task, status, changed, seconds)]).
+    """Run ansible-playbook argv with the bench_clock callback; (seconds, [(host, task, status, changed, seconds)]).
 
     Raises RuntimeError, naming what, when the playbook fails.
     """
-    plugins = work / "callback_plugins"
-    plugins.mkdir(exist_ok=True)
-    (plugins / "bench_clock.py").write_text(CLOCK)
     clock = work / "clock.jsonl"
     clock.unlink(missing_ok=True)
     env = dict(
         os.environ,
         BENCH_CLOCK=str(clock),
         ANSIBLE_CALLBACKS_ENABLED="bench_clock",
-        ANSIBLE_CALLBACK_PLUGINS=str(plugins),
+        ANSIBLE_CALLBACK_PLUGINS=str(CLOCK_PLUGINS),
         **env,
     )
     seconds, done = timed(
@@ -397,7 +381,8 @@ def clocked_playbook(work, what, argv, **env):
     )
     if done.returncode:
         raise RuntimeError(f"{what} failed: {done.stdout[-3000:]}{done.stderr[-2000:]}")
-    return seconds, [tuple(json.loads(line)) for line in clock.read_text().splitlines()]
+    [(_playbook, _seconds, records)] = clock_runs(clock)
+    return seconds, records
 
 
 def whole_task(services, dests, repeat, workdir, problems):
@@ -450,15 +435,45 @@ def fleet(workdir, problems):
         )
     finally:
         sh("lvslab down")
+    return fleet_figures(seconds, records, problems)
+
+
+def fleet_figures(seconds, records, problems):
+    """(seconds, {host: tasks run}, skipped) of a no-change site run's records; a change is a problem."""
     tasks, skipped = {}, 0
     for host, name, status, changed, _seconds in records:
-        if changed:
-            problems.append(f"fleet: the no-change site run changed {name!r} on {host}")
+        if changed or status == "failed":
+            problems.append(f"fleet: the no-change site run {'changed' if changed else 'failed'} {name!r} on {host}")
         if status == "skipped":
             skipped += 1
             continue
         tasks[host] = tasks.get(host, 0) + 1
     return seconds, tasks, skipped
+
+
+def fleet_line(site):
+    seconds, tasks, skipped = site
+    counts = sorted(set(tasks.values()))
+    return (
+        f"fleet: a no-change run of lvs.ipvs.site on the demo's lab ({len(tasks)} hosts) took {seconds:.1f} s, "
+        f"{seconds / len(tasks):.1f} s per host; tasks run per host: {min(counts)} to {max(counts)} "
+        f"({', '.join(f'{host} {count}' for host, count in sorted(tasks.items()))}); {skipped} skipped in all."
+    )
+
+
+def fleet_from(path):
+    """The fleet line from the clock of a Molecule run of the scenario modes: its idempotence run is the
+    second run of converge.yml (lvs.ipvs.site on the demo's topology, which must change nothing)."""
+    converges = [run for run in clock_runs(path) if run[0] == "converge.yml"]
+    if len(converges) < 2 or converges[1][1] is None:
+        print(f"fleet: no idempotence run recorded in {path}")
+        return 1
+    problems = []
+    _playbook, seconds, records = converges[1]
+    print(fleet_line(fleet_figures(seconds, records, problems)) + " (the Molecule scenario modes' idempotence run)")
+    for problem in problems:
+        print(f"PROBLEM: {problem}")
+    return 1 if problems else 0
 
 
 def step(what):
@@ -476,7 +491,12 @@ def main() -> int:
     parser.add_argument("--repeat-large", type=int, default=2)
     parser.add_argument("--no-fleet", action="store_true", help="leave out the no-change site run on the demo's lab")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
+    parser.add_argument(
+        "--fleet-from", metavar="CLOCK", help="only print the fleet line from a Molecule run of modes with bench_clock"
+    )
     args = parser.parse_args()
+    if args.fleet_from:
+        return fleet_from(args.fleet_from)
 
     sh("modprobe ip_vs; ip link set lo up")
     problems = []
@@ -580,13 +600,7 @@ def main() -> int:
         + " (Ansible alone: a module that takes the same argument and does nothing)."
     )
     if site is not None:
-        seconds, tasks, skipped = site
-        counts = sorted(set(tasks.values()))
-        print(
-            f"fleet: a no-change run of lvs.ipvs.site on the demo's lab ({len(tasks)} hosts) took {seconds:.1f} s, "
-            f"{seconds / len(tasks):.1f} s per host; tasks run per host: {min(counts)} to {max(counts)} "
-            f"({', '.join(f'{host} {count}' for host, count in sorted(tasks.items()))}); {skipped} skipped in all."
-        )
+        print(fleet_line(site))
     print(f"initial apply: {small['per_rule'][2] / small['apply'][0]:.0f}x faster than one ipvsadm process per rule.")
     for problem in problems:
         print(f"PROBLEM: {problem}")
