@@ -105,6 +105,7 @@ class _IPVSModule(AnsibleModule):
         return []
 
     def fail_json(self, msg, **kwargs):
+        given = getattr(self, "params", None)
         if self._json_error:
             msg, self._given = self._json_error, None
         if self._given is not None:
@@ -112,6 +113,16 @@ class _IPVSModule(AnsibleModule):
             # Should shape_error() itself fail, Ansible's own message stands.
             with suppress(Exception):
                 msg = shape_error(self._shape_spec, given) or msg
+        if self._json_lists and given and "invocation" not in kwargs:
+            # As on success, the result names how many entries were given
+            # instead of echoing a table (which the validator may have let go
+            # of as it went, and Ansible's failed check may have cut short).
+            shown = {
+                name: f"{len(value)} entries" if isinstance(value, list) else value
+                for name, value in given.items()
+                if name in self._json_lists
+            }
+            kwargs["invocation"] = {"module_args": dict(getattr(self, "params", None) or {}, **shown)}
         super().fail_json(msg=msg, **kwargs)
 
 

@@ -118,3 +118,10 @@ def test_a_long_string_is_shown_cut(capsys):
     with pytest.raises(SystemExit):
         _table_module("[" + "x" * 500)
     assert json.loads(capsys.readouterr().out)["msg"].startswith(f"services: '[{'x' * 76}...': a string must be")
+
+
+def test_a_refusal_names_how_many_services_were_given_instead_of_echoing_them(capsys):
+    with pytest.raises(SystemExit):
+        _table_module([{"address": "192.0.2.1", "port": 80}, "web"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["invocation"]["module_args"]["services"] == "2 entries"

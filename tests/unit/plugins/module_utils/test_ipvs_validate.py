@@ -29,6 +29,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
     normalize_scope,
     normalize_service,
     normalize_service_identity,
+    normalize_services,
     normalize_table,
     normalize_timeouts,
 )
@@ -620,3 +621,12 @@ def test_scope_addresses_are_normalized_and_count_only_with_mode_addresses():
 def test_flags_may_be_one_comma_separated_string_as_ansible_lists_take_them():
     [service] = normalize_table([svc(flags="persistent, one-packet", protocol="udp", timeout=60)])
     assert service["flags"] == ["one-packet", "persistent"]
+
+
+def test_consume_lets_go_of_each_entry_once_it_is_checked():
+    given = [{"address": "192.0.2.1", "port": 80}, {"address": "192.0.2.2", "port": 80}]
+    kept = [dict(entry) for entry in given]
+    assert normalize_services(given, consume=True) == normalize_services(kept)
+    assert given == [None, None]
+    # Without consume the input is left as it was.
+    assert kept == [{"address": "192.0.2.1", "port": 80}, {"address": "192.0.2.2", "port": 80}]
