@@ -185,7 +185,9 @@ molecule_lane() {
         # The benchmark's fleet figure is this scenario's idempotence run: a
         # no-change run of lvs.ipvs.site on the demo's topology, clocked.
         clock=()
-        [ "$scenario" = modes ] && clock=(env "BENCH_CLOCK=$RUNS/fleet-clock.jsonl" ANSIBLE_CALLBACKS_ENABLED=bench_clock
+        # (In its run directory: a guest writes elsewhere only into its own overlay.)
+        [ "$scenario" = modes ] && clock=(env "BENCH_CLOCK=$RUNS/molecule-modes/fleet-clock.jsonl"
+            ANSIBLE_CALLBACKS_ENABLED=bench_clock
             "ANSIBLE_CALLBACK_PLUGINS=$ROOT/tests/lab/bench/callback_plugins")
         lvslab run --run-dir "$RUNS/molecule-$scenario" --timeout 1500 -- "${clock[@]}" molecule test -s "$scenario"
         echo "rc=$? $scenario"
@@ -344,8 +346,9 @@ tier_bench() {
         bench_run
     fi
     local fleet=0
-    if [ -e "$RUNS/fleet-clock.jsonl" ]; then
-        python3 tests/lab/bench/ipvs_table.py --fleet-from "$RUNS/fleet-clock.jsonl" >"$LOGS/fleet.log" 2>&1 || fleet=1
+    if [ -e "$RUNS/molecule-modes/fleet-clock.jsonl" ]; then
+        python3 tests/lab/bench/ipvs_table.py --fleet-from "$RUNS/molecule-modes/fleet-clock.jsonl" \
+            >"$LOGS/fleet.log" 2>&1 || fleet=1
     elif grep -q -- '--no-fleet' "$RUNS/bench/job.sh" 2>/dev/null; then
         echo "fleet: the Molecule scenario modes recorded no run (see its log)" >"$LOGS/fleet.log"
         fleet=1
