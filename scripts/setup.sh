@@ -16,7 +16,8 @@ ANSIBLE_BUNDLE=ansible==12.3.0
 BUNDLED_COLLECTIONS=(ansible/posix community/general containers/podman)
 # The lab's and the tests' Debian packages are bindep.txt's "test" profile:
 # gcc and libc6-dev build the lab's FPU shim for linux.uml (docs/lab.md);
-# podman and crun run the dr Molecule scenario's hosts as containers;
+# podman and crun run the dr Molecule scenario's hosts as containers, on
+# Debian images that mmdebstrap and apt-utils (apt-ftparchive) build;
 # keepalived runs the director groups (HA); Debian starts no service without a configuration.
 mapfile -t APT_PACKAGES < <(sed -n 's/^\([a-z0-9][a-z0-9.+-]*\) \[platform:dpkg test\]$/\1/p' bindep.txt)
 ((${#APT_PACKAGES[@]})) || { echo "no Debian packages found in bindep.txt" >&2; exit 1; }
@@ -72,6 +73,10 @@ PY
     echo "$ANSIBLE_BUNDLE ${BUNDLED_COLLECTIONS[*]}" > "$BUNDLED/.stamp"
 fi
 
+# The Debian 12 and 13 systems the dr scenario's containers run, each with the
+# local apt repository the roles install from (tests/lab/lvslab/images.py).
+say "building the lab's Debian images (lvslab images)"
+quiet tests/lab/bin/lvslab images
 say "building lvs.ipvs and installing the tarball into .build/collections"
 rm -rf .build/dist "$COLLECTIONS/ansible_collections/lvs/ipvs"
 quiet ansible-galaxy collection build --force --output-path .build/dist

@@ -80,16 +80,17 @@ def current_table(client, services=None, like=None):
     is replaced by it, so that a table in place is held in memory once, not
     twice (110,000 rules take about 45 MiB each time).
     """
-    wanted = {}
-    for entry in like or ():
-        for dest in entry.get("destinations") or ():
-            wanted[(service_key(entry), dest_key(dest))] = dest
+    # By service, and each service's destinations only when the kernel has
+    # it: an index of every desired destination would be 22 MiB at 110,000
+    # rules, for a kernel that may have none of them.
+    wanted = {service_key(entry): entry for entry in like or ()}
     table = []
     for service, dests in _each_service(client, services, stats=False):
         entry = from_kernel(service, dests)
-        if wanted:
-            key = service_key(entry)
-            entry["destinations"] = [_same(wanted.get((key, dest_key(dest))), dest) for dest in entry["destinations"]]
+        desired = wanted.get(service_key(entry))
+        if desired:
+            same = {dest_key(dest): dest for dest in desired.get("destinations") or ()}
+            entry["destinations"] = [_same(same.get(dest_key(dest)), dest) for dest in entry["destinations"]]
         table.append(entry)
     return table
 
@@ -98,8 +99,28 @@ def _same(desired, read):
     return desired if desired == read else read
 
 
+class _Steps:
+    """The plan as the client's steps, (action, service, destination), made one at a time when asked.
+
+    A list of them would hold a tuple per step for the whole run (8 MiB for
+    110,000 steps) beside the plan it repeats.
+    """
+
+    __slots__ = ("_ops",)
+
+    def __init__(self, ops):
+        self._ops = ops
+
+    def __len__(self):
+        return len(self._ops)
+
+    def __getitem__(self, index):
+        op = self._ops[index]
+        return op.action, op.service, op.destination
+
+
 def _steps(ops):
-    return [(op.action, op.service, op.destination) for op in ops]
+    return _Steps(ops)
 
 
 def _roll_back(client, plan, applied):
@@ -164,21 +185,26 @@ def _still_different(client, plan, current):
     return summarize(diff(now, originals, normalize_scope("all")))["changes"]
 
 
-def converge(client, current, desired, scope=None, check_mode=False, rollback=True, with_diff=True):
+def converge(client, current, desired, scope=None, check_mode=False, rollback=True, with_diff=True, lean=False):
     """Turn current (canonical, as read) into desired within scope; in check mode only plan.
 
     Raises ApplyError when the kernel refuses a step. With rollback (the
     default) the steps already applied are then undone, so that the table is
     as it was read; ApplyError says which could not be. Without with_diff,
-    the outcome's diff is None.
+    the outcome's diff is None. lean (without with_diff): the outcome's plan
+    keeps its length but not its steps (None each), for a caller that needs
+    only to know whether anything changed; it saves memory at the peak.
     """
     plan = diff(current, desired, scope)
-    summary = summarize(plan, with_diff)
     if plan and not check_mode:
         try:
             client.run(_steps(plan))
         except BatchError as exc:
-            raise _failure(client, current, plan, summary["changes"], exc, rollback) from None
+            changes = summarize(plan, with_diff=False)["changes"]
+            raise _failure(client, current, plan, changes, exc, rollback) from None
     # The kernel did exactly what the plan says (the lab tests read it back): no second dump needed.
     after = apply_plan(current, plan) if plan else current
+    # Described last, so that the lines and the plan are held together only
+    # when the plan is kept.
+    summary = summarize(plan, with_diff, consume=lean)
     return Outcome(plan, summary["changes"], summary["diff"], current, after)

@@ -75,12 +75,19 @@ def destination_line(service, dest):
     return " ".join(words)
 
 
-def render(services):
-    """ipvsadm-save lines for services (each with its "destinations"), in the given order."""
+def render(services, consume=False):
+    """ipvsadm-save lines for services (each with its "destinations"), in the given order.
+
+    consume: let go of each service as soon as its lines are made (the list
+    is left full of None), so that a large table and its lines are not held
+    whole at the same time.
+    """
     lines = []
-    for service in services:
+    for index, service in enumerate(services):
         lines.append(service_line(service))
         lines.extend(destination_line(service, dest) for dest in service.get("destinations") or [])
+        if consume:
+            services[index] = None
     return lines
 
 

@@ -167,18 +167,20 @@ def main():
     params["services"] = module.validation_result.validated_parameters["services"] = None
     with ipvs_writer(module) as client:
         current = current_table(client, like=desired)
-        outcome = converge(client, current, desired, scope, module.check_mode, params["rollback"], module._diff)
-    result = {
-        "changed": bool(outcome.plan),
-        "changes": outcome.changes,
-        "ipvsadm_save": render(outcome.after),
-        "invocation": invocation,
-    }
+        outcome = converge(
+            client, current, desired, scope, module.check_mode, params["rollback"], module._diff, lean=True
+        )
+    # The save lines are made last, from the table after alone, letting go of
+    # it service by service: the input, the plan and the table read (66 MiB at
+    # 110,000 rules) are gone by then, and Ansible's copy and JSON encoding of
+    # the result, twice its size, come on top of what is left.
+    result = {"changed": bool(outcome.plan), "changes": outcome.changes, "invocation": invocation}
     if module._diff:
         result["diff"] = outcome.diff
-    # Ansible copies the result and encodes it as JSON, twice its size at the
-    # peak: the tables and the plan (66 MiB at 110,000 rules) go first.
+    after = outcome.after
     del desired, current, outcome
+    result["ipvsadm_save"] = render(after, consume=True)
+    del after
     module.exit_json(**result)
 
 

@@ -2,6 +2,7 @@
 
 doctor   can the lab run on this machine? what the guest kernel offers, what to do if not
 run      run a command against a kernel with IPVS (the host's, or a UML guest)
+images   build the Debian images lab containers can run (on the machine, with the network)
 up       build a topology of network namespaces       (inside the lab kernel)
 down     remove it
 exec     run a command inside one lab host
@@ -21,7 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import checks, doctor, kernel, loadgen, report, topology
+from . import checks, doctor, images, kernel, loadgen, report, topology
 
 
 def _cmd_run(args) -> int:
@@ -51,12 +52,26 @@ def _cmd_doctor(args) -> int:
 
 def _cmd_up(args) -> int:
     topo = topology.load(Path(args.topology))
-    for name in args.containers:
+    for spec in args.containers:
+        name, _, image = spec.partition("=")
         if name not in topo.hosts:
             raise kernel.LabError(f"up: --containers: {name!r}: no such host in {args.topology}")
-        topo.hosts[name].container = True
+        if image and image not in images.IMAGES:
+            raise kernel.LabError(
+                f"up: --containers: {spec!r}: no image {image!r}; the images are {', '.join(images.IMAGES)}"
+            )
+        topo.hosts[name].container = image or True
     topology.up(topo, Path(args.state))
     print(Path(args.state) / "inventory.yml")
+    return 0
+
+
+def _cmd_images(args) -> int:
+    for name in args.names or list(images.IMAGES):
+        if name not in images.IMAGES:
+            raise kernel.LabError(f"images: {name!r}: unknown; the images are {', '.join(images.IMAGES)}")
+        built = images.build(name, force=args.force)
+        print(f"{name}: {'built' if built else 'up to date'} in {images.images_dir() / name}")
     return 0
 
 
@@ -130,10 +145,16 @@ def main(argv: list[str] | None = None) -> int:
         "--containers",
         nargs="*",
         default=[],
-        metavar="HOST",
-        help="run these hosts as podman containers (own root file system) in their namespaces",
+        metavar="HOST[=IMAGE]",
+        help="run these hosts as podman containers (own root file system) in their namespaces;"
+        " with =IMAGE (" + ", ".join(images.IMAGES) + ") on that Debian image, with its own Python and packages",
     )
     p.set_defaults(func=_cmd_up)
+
+    p = sub.add_parser("images", help="build the Debian images of lab containers (needs the network)")
+    p.add_argument("names", nargs="*", help="images to build (default: all)")
+    p.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    p.set_defaults(func=_cmd_images)
 
     p = sub.add_parser("down", help="remove the topology")
     p.set_defaults(func=_cmd_down)

@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import kernel, xstate
+from . import images, kernel, xstate
 
 SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh")
 TUNNELS = ("ipip", "ip6_tunnel", "fou", "ip_gre", "ip6_gre")
@@ -135,6 +135,20 @@ def host_findings(checkout: Path, kernel_kind: str) -> list[Finding]:
             fix="apt-get install podman crun (scripts/setup.sh does): the dr Molecule scenario runs containers",
         )
     )
+    for name in images.IMAGES:
+        try:
+            rootfs, _repo = images.paths(name)
+            found.append(Finding(f"image {name}", f"built: {rootfs.parent}", needed=False))
+        except kernel.LabError as exc:
+            found.append(
+                Finding(
+                    f"image {name}",
+                    str(exc),
+                    ok=False,
+                    needed=False,
+                    fix="run scripts/setup.sh (lvslab images): the dr Molecule scenario's containers run it",
+                )
+            )
     try:
         shim = xstate.shim_path()
         found.append(Finding("FPU shim", f"built: {shim.name}"))

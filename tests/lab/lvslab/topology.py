@@ -12,8 +12,11 @@ A host marked ``container: true`` is a podman container instead, joined to
 its network namespace: it has a root file system of its own (a copy of
 ``/etc``, empty ``/var``, ``/root``, ``/usr/local``, ``/run`` and ``/tmp``;
 the rest of ``/usr`` and the Python that runs Ansible's modules are
-bind-mounted read-only). Its mount namespace is pinned where a namespace
-host's would be, so Ansible and ``exec`` reach both kinds the same way.
+bind-mounted read-only). A host marked ``container: debian12`` (or another
+name from ``images.IMAGES``) is a container whose root file system is that
+Debian image, shared by overlay, with its own Python and its own packages
+(see ``images``). Its mount namespace is pinned where a namespace host's
+would be, so Ansible and ``exec`` reach every kind the same way.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pathlib import Path
 
 import yaml
 
+from . import images
 from .kernel import LabError
 
 DEFAULT_STATE = Path("/run/lvslab")
@@ -56,7 +60,8 @@ class Host:
     sysctl: dict[str, str] = field(default_factory=dict)
     serve: list[dict] = field(default_factory=list)
     vars: dict = field(default_factory=dict)
-    container: bool = False
+    # False, True (the lab's own /usr) or the name of a Debian image
+    container: bool | str = False
 
 
 @dataclass
@@ -130,8 +135,8 @@ def parse(data: dict) -> Topology:
             vars=dict(spec.get("vars") or {}),
             container=spec.get("container", False),
         )
-        if not isinstance(host.container, bool):
-            _fail(f"{where}.container", host.container, "must be true or false")
+        if not isinstance(host.container, bool) and host.container not in images.IMAGES:
+            _fail(f"{where}.container", host.container, "must be true, false or an image: " + ", ".join(images.IMAGES))
         for i, iface in enumerate(spec.get("interfaces") or []):
             iwhere = f"{where}.interfaces[{i}]"
             if not isinstance(iface, dict):
@@ -188,7 +193,8 @@ def inventory(topo: Topology, state: Path, python: str = sys.executable) -> dict
             "ansible_connection": "lvs.ipvs.netns",
             "ansible_host": host.name,
             "ansible_netns_mount_namespace": str(state / host.name / "mnt"),
-            "ansible_python_interpreter": python,
+            # An image's hosts run the modules with the system's own Python.
+            "ansible_python_interpreter": "/usr/bin/python3" if isinstance(host.container, str) else python,
             "lab_networks": addrs,
             **host.vars,
         }
@@ -351,7 +357,22 @@ def _private_filesystems(host: Host, state: Path) -> None:
 SHARED_DIRS = ("/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib64", "/usr/libexec", "/usr/share")
 
 
-def _container_up(host: Host, state: Path) -> None:
+def _image_rootfs(host: Host, state: Path) -> tuple[Path, list[str]]:
+    """The container's root: the image under an overlay of the host's own; the repository read-only."""
+    image, repo = images.paths(host.container)
+    rootfs, up_dir, work = (state / host.name / d for d in ("rootfs", "image-up", "image-work"))
+    for d in (rootfs, up_dir, work):
+        d.mkdir(parents=True, exist_ok=True)
+    _run("mount", "-t", "overlay", "overlay", "-o", f"lowerdir={image},upperdir={up_dir},workdir={work}", str(rootfs))
+    (rootfs / "etc" / "hostname").write_text(f"{host.name}\n")
+    # The running kernel's modules, as a container runtime gives a privileged
+    # container that loads modules (kube-proxy's does): the image has none.
+    modules = os.path.realpath("/lib/modules")
+    return rootfs, ["--volume", f"{repo}:{images.REPO_MOUNT}:ro", "--volume", f"{modules}:/usr/lib/modules:ro"]
+
+
+def _shared_rootfs(host: Host, state: Path) -> tuple[Path, list[str]]:
+    """The container's root: a copy of /etc, empty directories, the lab's programs read-only."""
     rootfs = state / host.name / "rootfs"
     empty = "proc sys dev run tmp root var/lib var/log var/tmp usr/local/sbin usr/local/bin"
     for d in empty.split():
@@ -368,7 +389,11 @@ def _container_up(host: Host, state: Path) -> None:
     for path in (sys.prefix, os.path.join(sys.base_prefix, "bin"), os.path.join(sys.base_prefix, "lib")):
         if os.path.isdir(path) and not any(path == d or path.startswith(d + "/") for d in shared):
             shared.append(path)
-    volumes = [arg for d in shared if os.path.isdir(d) for arg in ("--volume", f"{d}:{d}:ro")]
+    return rootfs, [arg for d in shared if os.path.isdir(d) for arg in ("--volume", f"{d}:{d}:ro")]
+
+
+def _container_up(host: Host, state: Path) -> None:
+    rootfs, volumes = (_image_rootfs if isinstance(host.container, str) else _shared_rootfs)(host, state)
     # crun wants a cgroup file system even when podman is told not to use
     # cgroups; the guest's init mounts none.
     if not Path("/sys/fs/cgroup/cgroup.controllers").exists():
@@ -452,8 +477,8 @@ def down(state: Path = DEFAULT_STATE) -> None:
             subprocess.run(
                 ["podman", *podman_args(state), "rm", "--force", "--time", "0", name], capture_output=True, check=False
             )
-        mnt = state / name / "mnt"
-        subprocess.run(["umount", str(mnt)], capture_output=True, check=False)
+        for pinned in ("mnt", "rootfs"):
+            subprocess.run(["umount", str(state / name / pinned)], capture_output=True, check=False)
         subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
     for net in info["networks"]:
         subprocess.run(["ip", "link", "del", f"br-{net}"], capture_output=True, check=False)

@@ -1,4 +1,5 @@
 import copy
+import hashlib
 import ipaddress
 import re
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lvslab import topology
+from lvslab import images, topology
 from lvslab.kernel import LabError
 
 TOPOLOGIES = Path(__file__).resolve().parents[2] / "topologies"
@@ -320,11 +321,37 @@ def test_a_container_host_is_reached_like_a_namespace_host(tmp_path):
     assert "container" not in rs1
 
 
-@pytest.mark.parametrize("value", ["yes", 1, None])
-def test_container_must_be_a_boolean(value):
+@pytest.mark.parametrize("value", ["yes", 1, None, "debian11"])
+def test_container_must_be_a_boolean_or_an_image(value):
     data = valid()
     data["hosts"]["rs1"]["container"] = value
-    assert_fails(data, "hosts.rs1.container", repr(value), "true or false")
+    assert_fails(data, "hosts.rs1.container", repr(value), "true, false or an image: debian12, debian13")
+
+
+def test_a_host_on_a_debian_image_runs_modules_with_the_images_python(tmp_path):
+    data = valid()
+    data["hosts"]["rs1"]["container"] = "debian13"
+    topo = topology.parse(data)
+    hosts = topology.inventory(topo, tmp_path, python="/lab/venv/bin/python")["all"]["hosts"]
+    assert hosts["rs1"]["ansible_python_interpreter"] == "/usr/bin/python3"
+    assert hosts["lb1"]["ansible_python_interpreter"] == "/lab/venv/bin/python"
+
+
+def test_an_image_not_built_is_named_with_what_to_run(tmp_path):
+    with pytest.raises(LabError, match=r"image 'debian12' is not built .* run scripts/setup.sh"):
+        images.paths("debian12", base=tmp_path)
+    with pytest.raises(LabError, match=r"image 'debian9': unknown; the images are debian12, debian13"):
+        images.paths("debian9", base=tmp_path)
+
+
+def test_an_image_is_current_only_while_its_recipe_is(tmp_path, monkeypatch):
+    (tmp_path / "debian12").mkdir()
+    stamp = tmp_path / "debian12" / "stamp"
+    stamp.write_text(hashlib.sha256(images.recipe("debian12").encode()).hexdigest())
+    assert images.paths("debian12", base=tmp_path) == (tmp_path / "debian12" / "rootfs", tmp_path / "debian12" / "repo")
+    monkeypatch.setattr(images, "REPO_PACKAGES", (*images.REPO_PACKAGES, "haproxy"))
+    with pytest.raises(LabError, match="out of date"):
+        images.paths("debian12", base=tmp_path)
 
 
 def test_podman_keeps_its_storage_in_the_lab_state(tmp_path):

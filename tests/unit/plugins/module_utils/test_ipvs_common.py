@@ -125,3 +125,23 @@ def test_a_refusal_names_how_many_services_were_given_instead_of_echoing_them(ca
         _table_module([{"address": "192.0.2.1", "port": 80}, "web"])
     result = json.loads(capsys.readouterr().out)
     assert result["invocation"]["module_args"]["services"] == "2 entries"
+
+
+def test_a_json_string_is_not_copied_by_ansibles_check_and_a_refusal_counts_its_entries(capsys):
+    from ansible.module_utils.testing import patch_module_args
+
+    from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import TABLE_MODULE_SPEC
+    from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_module
+
+    services = [{"address": "192.0.2.1", "port": 80}, {"address": "192.0.2.2", "port": 80}]
+    text = json.dumps(services)
+    with patch_module_args({"services": text}):
+        module = ipvs_module(argument_spec=TABLE_MODULE_SPEC, json_lists=("services",), supports_check_mode=True)
+    # Ansible checked an empty list in its place; the module gets the list parsed, as it was given.
+    assert module.params["services"] == services
+    assert module.validation_result.validated_parameters["services"] == []
+    # Ansible's check refusing another option: the invocation counts the services given as JSON.
+    with patch_module_args({"services": text, "scope": "everything"}), pytest.raises(SystemExit):
+        ipvs_module(argument_spec=TABLE_MODULE_SPEC, json_lists=("services",), supports_check_mode=True)
+    result = json.loads(capsys.readouterr().out)
+    assert "scope" in result["msg"] and result["invocation"]["module_args"]["services"] == "2 entries"

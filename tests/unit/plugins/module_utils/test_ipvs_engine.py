@@ -173,3 +173,21 @@ def test_an_undo_that_fails_where_the_table_cannot_be_read_lists_what_may_be_lef
         converge(client, current_table(client), desired("192.0.2.11", "192.0.2.13", scheduler="wrr"))
     assert "these may still be in effect: add destination 192.0.2.13:80" in str(caught.value)
     assert caught.value.applied == ["add destination 192.0.2.13:80 to tcp 203.0.113.1:80 (masq, weight 1)"]
+
+
+def test_lean_keeps_the_plans_length_and_the_same_changes_but_not_its_steps():
+    kept = converge(FakeClient(), [], desired("192.0.2.11", "192.0.2.12"), with_diff=False)
+    client = FakeClient()
+    lean = converge(client, [], desired("192.0.2.11", "192.0.2.12"), with_diff=False, lean=True)
+    assert lean.changes == kept.changes and lean.after == kept.after == current_table(client)
+    assert lean.plan == [None, None, None]
+    # With a diff, the plan is needed for its views and is kept.
+    assert all(converge(FakeClient(), [], desired("192.0.2.11"), lean=True).plan)
+
+
+def test_the_client_is_given_the_plans_steps_as_they_are_asked_for():
+    client = FakeClient()
+    outcome = converge(client, [], desired("192.0.2.11"))
+    (steps,) = client.runs
+    assert len(steps) == len(outcome.plan) == 2
+    assert [steps[i] for i in range(len(steps))] == [(op.action, op.service, op.destination) for op in outcome.plan]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import normalize_table
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvsadm_format import render
 
 
@@ -98,3 +99,12 @@ def test_destination_lines_follow_their_service(destination, tail):
         "-A -t 203.0.113.1:80 -s rr",
         f"-a -t 203.0.113.1:80 {tail}",
     ]
+
+
+def test_render_consume_gives_the_same_lines_and_empties_the_table():
+    table = normalize_table(
+        [{"protocol": "tcp", "address": "203.0.113.1", "port": 80, "destinations": [{"address": "192.0.2.11"}]}]
+    )
+    lines = render(table)
+    assert render(table, consume=True) == lines
+    assert table == [None]
