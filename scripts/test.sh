@@ -7,6 +7,9 @@
 #            script check, and the generated doc fragment up to date
 #   sanity   ansible-test sanity, on the collection installed from its tarball
 #   units    ansible-test units (the collection's plugins)
+#   matrix   ansible-test sanity and units again on the newest ansible-core
+#            (MATRIX_CORE, on Python 3.12 or later from pyenv): run by the lab
+#            tier once its second lane is done, else on its own
 #   unit     pytest of the lab tool's logic
 #   lab      in a kernel with IPVS: the guest test suite and the Molecule
 #            scenarios (two guests at a time), then the runner's own tests
@@ -27,7 +30,7 @@ rm -rf "$LOGS"
 mkdir -p "$LOGS"
 INSTALLED=$ROOT/.build/collections/ansible_collections/lvs/ipvs
 TIERS=("$@")
-((${#TIERS[@]})) || TIERS=(lint sanity units unit lab bench)
+((${#TIERS[@]})) || TIERS=(lint sanity units unit lab bench matrix)
 SUMMARY=()
 TOTAL_PASSED=0
 TOTAL_FAILED=0
@@ -166,6 +169,77 @@ tier_units() {
     echo "$p $f 0 $sk" >&3
 }
 
+# The newest ansible-core the README claims, beside the 2.19 the other tiers
+# run: it needs Python 3.12 or later, which Debian 12 does not ship.
+MATRIX_CORE=2.21.5
+MATRIX=$ROOT/.build/matrix
+
+# matrix_python: the newest Python 3.12 or later found (pyenv's, or on PATH).
+matrix_python() {
+    local candidate
+    for candidate in /root/.pyenv/versions/3.1[3-9]*/bin/python3 /root/.pyenv/versions/3.12*/bin/python3 \
+        "$(command -v python3.13 || true)" "$(command -v python3.12 || true)"; do
+        [ -x "$candidate" ] && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null &&
+            { echo "$candidate"; return 0; }
+    done
+    return 1
+}
+
+# matrix_run: sanity and units on ansible-core MATRIX_CORE, on the tarball
+# installed into a tree of its own; "passed failed not-run skipped" goes to
+# $RUNS/matrix.counts for tier_matrix.
+matrix_run() {
+    local python pyxy venv=$MATRIX/venv-$MATRIX_CORE installed=$MATRIX/collections/ansible_collections/lvs/ipvs
+    if ! python=$(matrix_python); then
+        echo "no Python 3.12 or later (pyenv or PATH): ansible-core $MATRIX_CORE needs one" >"$LOGS/matrix.log"
+        echo "0 0 2 0" >"$RUNS/matrix.counts"
+        return
+    fi
+    pyxy=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    {
+        if [ "$("$venv/bin/ansible-test" --version 2>/dev/null)" != "ansible-test version $MATRIX_CORE" ]; then
+            rm -rf "$venv" && "$python" -m venv "$venv" &&
+                "$venv/bin/pip" install -q --disable-pip-version-check "ansible-core==$MATRIX_CORE"
+        fi &&
+            rm -rf "$MATRIX/collections" &&
+            "$venv/bin/ansible-galaxy" collection install --offline --no-deps --force -p "$MATRIX/collections" \
+                "$ROOT"/.build/dist/lvs-ipvs-*.tar.gz &&
+            printf 'tests/output/\n' >"$installed/.gitignore" &&
+            git -C "$installed" init -q && git -C "$installed" add -A &&
+            git -C "$installed" -c user.name=lvs.ipvs -c user.email=tests@lvs.ipvs.invalid commit -qm "installed tarball" &&
+            (cd "$installed" && "$venv/bin/python" "$ROOT/scripts/ansible_test_bootstrap.py")
+    } >"$LOGS/matrix.log" 2>&1 || { echo "0 1 0 0" >"$RUNS/matrix.counts"; return; }
+    # On 2.20 and later an older Python is only a target's: ansible-test
+    # would leave out the controller's plugins, so the tests run on pyxy.
+    (cd "$installed" && PATH=$venv/bin:$PATH ansible-test sanity --venv --python "$pyxy" --color no) \
+        >"$LOGS/matrix-sanity.log" 2>&1
+    local rc=$? ran failed
+    ran=$(grep -c '^Running sanity test' "$LOGS/matrix-sanity.log")
+    failed=$(grep -c '^ERROR: Found' "$LOGS/matrix-sanity.log")
+    [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+    (cd "$installed" && PATH=$venv/bin:$PATH ansible-test units --venv --python "$pyxy" --color no) \
+        >"$LOGS/matrix-units.log" 2>&1
+    read -r p f sk < <(junit "$installed"/tests/output/junit/*.xml)
+    echo "$((ran - failed + p)) $((failed + f)) 0 $sk" >"$RUNS/matrix.counts"
+}
+
+tier_matrix() {
+    if [ -e "$RUNS/matrix.counts" ]; then
+        echo "    (run during the lab tier, once its second lane was done)"
+    else
+        matrix_run
+    fi
+    echo "    ansible-core $MATRIX_CORE: logs $LOGS/matrix-sanity.log, $LOGS/matrix-units.log"
+    read -r p f n sk <"$RUNS/matrix.counts"
+    if [ "$n" -ne 0 ]; then
+        echo "    NOT RUN: $(cat "$LOGS/matrix.log")"
+    elif [ "$f" -ne 0 ]; then
+        echo "    FAILED (log: $LOGS/matrix.log)"
+        grep -hE '^(ERROR|FATAL)|^FAILED |^E  ' "$LOGS/matrix.log" "$LOGS"/matrix-*.log 2>/dev/null | head -n 40 | sed 's/^/    | /'
+    fi
+    echo "$p $f $n $sk" >&3
+}
+
 tier_unit() {
     python3 -m pytest -p no:cacheprovider -q tests/lab/tests/unit --junitxml "$LOGS/unit.xml" \
         >"$LOGS/unit.log" 2>&1 || tail -n 40 "$LOGS/unit.log" | sed 's/^/    | /'
@@ -254,7 +328,8 @@ tier_lab() {
     # (changes: drain and ten reconfigurations; failover: a dead real
     # server, a dead director and its return). Then the Molecule scenarios;
     # and, when the bench tier is asked for too, the benchmark at the end of
-    # lane one, which the bench tier then reports.
+    # lane one, which the bench tier then reports; when the matrix tier is,
+    # its sanity and units at the end of lane two.
     # Measured on 2 cores (2026-11-30): guest 10 min, ha-changes 20,
     # ha-failover 3.5 (its deployment included), the pyroute2 floor 1.5, the
     # scenarios from 4.5 (tun) to 9.5 (ha), the benchmark 5: lane one
@@ -281,6 +356,9 @@ tier_lab() {
         suite ha-failover tests/lab/tests/ha/test_ha_failover.py 2400
         floor_suite
         molecule_lane "$LOGS/lab-molecule-2.log" "${lane_two[@]}"
+        # Lane two ends minutes before lane one: the matrix tier's host work
+        # fills that gap instead of adding to the command's time.
+        [[ " ${TIERS[*]} " == *" matrix "* ]] && matrix_run
         wait "$lane_one_pid"
         for name in guest ha-changes ha-failover pyroute2-floor; do
             # shellcheck disable=SC2046  # a suite's tests may be several paths
@@ -382,6 +460,7 @@ for tier in "${TIERS[@]}"; do
         units) note="ansible-test units" ;;
         unit) note="pytest tests/lab/tests/unit" ;;
         lab) note="guest pytest + molecule scenarios + runner" ;;
+        matrix) note="ansible-test sanity and units on ansible-core $MATRIX_CORE" ;;
         bench) note="tests/lab/bench/ipvs_table.py" ;;
         *) echo "unknown tier: $tier" >&2; exit 2 ;;
     esac

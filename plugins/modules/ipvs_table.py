@@ -25,9 +25,13 @@ description:
     about ten times faster than C(ipvsadm-restore); a run that changes nothing reads it in less than half
     the time C(ipvsadm -Sn) takes.
   - The services are checked by the collection's validator rather than by Ansible's suboption checks,
-    which cost more time and memory than reading the kernel's table; the result's C(invocation) shows
-    how many services and destinations were given instead of repeating the whole table (RV(ipvsadm_save)
-    is the table).
+    which cost more time and memory than reading the kernel's table; the result's C(invocation), where
+    Ansible adds one (from ansible-core 2.21, only when C(INJECT_INVOCATION) is on), shows how many
+    services and destinations were given instead of repeating the whole table (RV(ipvsadm_save) is the
+    table).
+  - At Ansible's default verbosity the task prints its changes (in check mode, what would change), one
+    line each after the host's name, up to 50 and then how many more; with C(-v) the result shows them
+    all, and with C(--diff) the diff does.
 author: lvs.ipvs developers (@lvs-ipvs)
 options:
   scope:
@@ -54,7 +58,15 @@ extends_documentation_fragment:
   - lvs.ipvs.ipvs
   - lvs.ipvs.ipvs_options.table
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+    details: An action plugin shows the changes at default verbosity.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
   diff_mode:

@@ -53,7 +53,7 @@ def _cmd_doctor(args) -> int:
 def _cmd_up(args) -> int:
     topo = topology.load(Path(args.topology))
     for spec in args.containers:
-        name, _, image = spec.partition("=")
+        name, image = spec.split("=", 1) if "=" in spec else (spec, "")
         if name not in topo.hosts:
             raise kernel.LabError(f"up: --containers: {name!r}: no such host in {args.topology}")
         if image and image not in images.IMAGES:

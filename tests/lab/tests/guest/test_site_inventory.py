@@ -73,12 +73,19 @@ def own_lab(tmp_path_factory):
     topology.down(state)
 
 
-def run(inventory, playbook, *extra):
+def run(inventory, playbook, *extra, output=None):
     done = subprocess.run(
         ["ansible-playbook", "-i", str(inventory), playbook, *extra], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    if output is not None:
+        output.append(done.stdout)
     return {m[0]: (int(m[1]), int(m[2])) for m in re.findall(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)", done.stdout, re.M)}
+
+
+def shown_changes(stdout, host):
+    """The changes shown for host without -v (by the action plugins of lvs_script and ipvs_table)."""
+    return re.findall(r"^    " + re.escape(host) + r": (.*)$", stdout, re.M)
 
 
 def table(state, host):
@@ -98,8 +105,19 @@ def answers(state):
 
 def test_site_deploys_groups_named_otherwise_and_tags_limit_it_to_the_ipvs_table(own_lab):
     state, inventory = own_lab
-    recap = run(inventory, "lvs.ipvs.site", *GROUPS)
+    output = []
+    recap = run(inventory, "lvs.ipvs.site", *GROUPS, "--diff", output=output)
     assert {"lb1", "web1", "web2"} <= set(recap) and all(changed for _ok, changed in recap.values()), recap
+    # What changed on each host is in the output at default verbosity, and in
+    # the diff: the NAT real servers' route, the director's VIP and table.
+    for host, change in (
+        ("web1", "default route via 192.0.2.129"),
+        ("lb1", "VIP 198.51.100.100"),
+        ("lb1", "add destination 192.0.2.141:80 to tcp 198.51.100.100:80 (masq, weight 1)"),
+    ):
+        assert change in shown_changes(output[0], host), output[0][-4000:]
+    for change in ("default route via 192.0.2.129", "VIP 198.51.100.100"):
+        assert f"+{change}\n" in output[0], output[0][-4000:]
     assert answers(state) == {"web1": 2, "web2": 2}
     for host in ("web1", "web2"):
         rp_filter = subprocess.run(
@@ -113,10 +131,13 @@ def test_site_deploys_groups_named_otherwise_and_tags_limit_it_to_the_ipvs_table
 
     # The table alone, after something else flushed it: only the director's ipvs tasks run.
     subprocess.run([*topology.enter(state, "lb1"), "ipvsadm", "-C"], check=True)
-    recap = run(inventory, "lvs.ipvs.site", *GROUPS, "--tags", "ipvs")
+    recap = run(inventory, "lvs.ipvs.site", *GROUPS, "--tags", "ipvs", output=output)
     # On the real servers only Ansible's own check of the roles' arguments
     # runs (it is tagged always): two tasks, nothing changed.
     assert recap["lb1"][1] == 1 and recap["web1"] == recap["web2"] == (2, 0), recap
+    # Only the table's steps, on the director.
+    assert not shown_changes(output[1], "web1"), output[1][-3000:]
+    assert "add service tcp 198.51.100.100:80: scheduler rr" in shown_changes(output[1], "lb1"), output[1][-3000:]
     assert table(state, "lb1") == deployed
     assert answers(state) == {"web1": 2, "web2": 2}
 

@@ -53,10 +53,9 @@ def test_what_ansible_can_read_is_left_to_it(params):
 
 
 def test_the_table_module_names_the_entry_where_ansible_would_name_only_the_option(capsys):
-    from ansible.module_utils.testing import patch_module_args
-
     from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import TABLE_MODULE_SPEC
     from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_module
+    from ansible_collections.lvs.ipvs.tests.unit.compat.module_args import patch_module_args
 
     with patch_module_args({"services": [{"address": "192.0.2.1", "port": 80}, "web"]}), pytest.raises(SystemExit):
         ipvs_module(argument_spec=TABLE_MODULE_SPEC, shape_spec=TABLE_SPEC, supports_check_mode=True)
@@ -66,10 +65,9 @@ def test_the_table_module_names_the_entry_where_ansible_would_name_only_the_opti
 
 
 def test_the_table_module_leaves_the_entries_to_the_validator():
-    from ansible.module_utils.testing import patch_module_args
-
     from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import TABLE_MODULE_SPEC
     from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_module
+    from ansible_collections.lvs.ipvs.tests.unit.compat.module_args import patch_module_args
 
     given = {"address": "192.0.2.1", "port": "80", "flags": "persistent"}
     with patch_module_args({"services": [given]}):
@@ -79,10 +77,9 @@ def test_the_table_module_leaves_the_entries_to_the_validator():
 
 
 def _table_module(services):
-    from ansible.module_utils.testing import patch_module_args
-
     from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import TABLE_MODULE_SPEC
     from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_module
+    from ansible_collections.lvs.ipvs.tests.unit.compat.module_args import patch_module_args
 
     with patch_module_args({"services": services}):
         return ipvs_module(
@@ -128,10 +125,9 @@ def test_a_refusal_names_how_many_services_were_given_instead_of_echoing_them(ca
 
 
 def test_a_json_string_is_not_copied_by_ansibles_check_and_a_refusal_counts_its_entries(capsys):
-    from ansible.module_utils.testing import patch_module_args
-
     from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_argspec import TABLE_MODULE_SPEC
     from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_common import ipvs_module
+    from ansible_collections.lvs.ipvs.tests.unit.compat.module_args import patch_module_args
 
     services = [{"address": "192.0.2.1", "port": 80}, {"address": "192.0.2.2", "port": 80}]
     text = json.dumps(services)
