@@ -135,29 +135,41 @@ tier_lint() {
     echo "$passed $failed 0 0" >&3
 }
 
-# ansible-test wants the ansible_collections/NS/NAME layout and lists files
-# with git when it finds a repository: the installed copy becomes its own.
+# snapshot DIR PYTHON: ansible-test wants the ansible_collections/NS/NAME
+# layout and lists files with git when it finds a repository, so an installed
+# copy (DIR) becomes its own; PYTHON's ansible-test gets its pip bootstrap.
+snapshot() {
+    [ -d "$1/.git" ] && return 0
+    printf 'tests/output/\n' > "$1/.gitignore"
+    git -C "$1" init -q &&
+        git -C "$1" add -A &&
+        git -C "$1" -c user.name=lvs.ipvs -c user.email=tests@lvs.ipvs.invalid commit -qm "installed tarball" &&
+        "$2" "$ROOT/scripts/ansible_test_bootstrap.py" >/dev/null
+}
+
 snapshot_installed() {
-    [ -d "$INSTALLED/.git" ] && return 0
-    printf 'tests/output/\n' > "$INSTALLED/.gitignore"
-    git -C "$INSTALLED" init -q &&
-        git -C "$INSTALLED" add -A &&
-        git -C "$INSTALLED" -c user.name=lvs.ipvs -c user.email=tests@lvs.ipvs.invalid commit -qm "installed tarball"
-    python3 "$ROOT/scripts/ansible_test_bootstrap.py" >/dev/null
+    snapshot "$INSTALLED" python3
+}
+
+# sanity_counts LOG RC: "passed failed" of an ansible-test sanity run; a
+# failed run that names no failed test counts as one failure.
+sanity_counts() {
+    local ran failed
+    ran=$(grep -c '^Running sanity test' "$1")
+    failed=$(grep -c '^ERROR: Found' "$1")
+    [ "$2" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+    echo "$((ran - failed)) $failed"
 }
 
 tier_sanity() {
     snapshot_installed
     (cd "$INSTALLED" && ansible-test sanity --venv --python 3.11 --color no) >"$LOGS/sanity.log" 2>&1
-    local rc=$?
-    local ran failed
-    ran=$(grep -c '^Running sanity test' "$LOGS/sanity.log")
-    failed=$(grep -c '^ERROR: Found' "$LOGS/sanity.log")
+    local rc=$? p f
     if [ "$rc" -ne 0 ]; then
         grep -E '^(ERROR|FATAL)|^tests/|^plugins/|^playbooks/|^roles/' "$LOGS/sanity.log" | head -n 60 | sed 's/^/    | /'
-        [ "$failed" -eq 0 ] && failed=1
     fi
-    echo "$((ran - failed)) $failed 0 0" >&3
+    read -r p f < <(sanity_counts "$LOGS/sanity.log" "$rc")
+    echo "$p $f 0 0" >&3
 }
 
 tier_units() {
@@ -204,23 +216,18 @@ matrix_run() {
             rm -rf "$MATRIX/collections" &&
             "$venv/bin/ansible-galaxy" collection install --offline --no-deps --force -p "$MATRIX/collections" \
                 "$ROOT"/.build/dist/lvs-ipvs-*.tar.gz &&
-            printf 'tests/output/\n' >"$installed/.gitignore" &&
-            git -C "$installed" init -q && git -C "$installed" add -A &&
-            git -C "$installed" -c user.name=lvs.ipvs -c user.email=tests@lvs.ipvs.invalid commit -qm "installed tarball" &&
-            (cd "$installed" && "$venv/bin/python" "$ROOT/scripts/ansible_test_bootstrap.py")
+            snapshot "$installed" "$venv/bin/python"
     } >"$LOGS/matrix.log" 2>&1 || { echo "0 1 0 0" >"$RUNS/matrix.counts"; return; }
     # On 2.20 and later an older Python is only a target's: ansible-test
     # would leave out the controller's plugins, so the tests run on pyxy.
     (cd "$installed" && PATH=$venv/bin:$PATH ansible-test sanity --venv --python "$pyxy" --color no) \
         >"$LOGS/matrix-sanity.log" 2>&1
-    local rc=$? ran failed
-    ran=$(grep -c '^Running sanity test' "$LOGS/matrix-sanity.log")
-    failed=$(grep -c '^ERROR: Found' "$LOGS/matrix-sanity.log")
-    [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+    local rc=$? sp sf p f sk
+    read -r sp sf < <(sanity_counts "$LOGS/matrix-sanity.log" "$rc")
     (cd "$installed" && PATH=$venv/bin:$PATH ansible-test units --venv --python "$pyxy" --color no) \
         >"$LOGS/matrix-units.log" 2>&1
     read -r p f sk < <(junit "$installed"/tests/output/junit/*.xml)
-    echo "$((ran - failed + p)) $((failed + f)) 0 $sk" >"$RUNS/matrix.counts"
+    echo "$((sp + p)) $((sf + f)) 0 $sk" >"$RUNS/matrix.counts"
 }
 
 tier_matrix() {

@@ -5,14 +5,8 @@
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.lvs.ipvs.plugins.plugin_utils._changes import show
+from ansible_collections.lvs.ipvs.plugins.plugin_utils._changes import ChangesAction
 
 
-class ActionModule(ActionBase):
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        result.update(self._execute_module(module_name="lvs.ipvs.lvs_script", task_vars=task_vars))
-        show(self._task, task_vars, result)
-        return result
+class ActionModule(ChangesAction):
+    MODULE = "lvs.ipvs.lvs_script"

@@ -119,10 +119,6 @@ class _Steps:
         return op.action, op.service, op.destination
 
 
-def _steps(ops):
-    return _Steps(ops)
-
-
 def _roll_back(client, plan, applied):
     """Undo the applied steps, latest first: (plan indexes undone, {plan index: why it could not be undone})."""
     owners, back = [], []
@@ -131,7 +127,7 @@ def _roll_back(client, plan, applied):
             owners.append(index)
             back.append(step)
     try:
-        client.run(_steps(back))
+        client.run(_Steps(back))
     except BatchError as exc:
         stuck = {owners[i]: str(error) for i, error in exc.failed}
         stuck.update((owners[i], "not sent") for i in exc.not_sent if owners[i] not in stuck)
@@ -198,7 +194,7 @@ def converge(client, current, desired, scope=None, check_mode=False, rollback=Tr
     plan = diff(current, desired, scope)
     if plan and not check_mode:
         try:
-            client.run(_steps(plan))
+            client.run(_Steps(plan))
         except BatchError as exc:
             changes = summarize(plan, with_diff=False)["changes"]
             raise _failure(client, current, plan, changes, exc, rollback) from None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import socket
 import sys
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_vocabulary as vocab
@@ -401,24 +400,16 @@ def dest_key(dest):
     return (dest["address"], dest.get("port") or 0)
 
 
-def _numeric(text):
-    """A canonical address's bytes, in network order: they sort as the numbers do, within a family.
-
-    inet_pton, not ipaddress: sorting a large table needs no parse cache
-    (which held 10 MiB at 110,000 rules) to be quick.
-    """
-    return socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
-
-
 def service_order(key):
     # Addresses sort numerically; the family comes first, so one sort never compares IPv4 with IPv6.
     if key[1] == "fwmark":
         return (key[0], 1, "", key[2], 0)
-    return (key[0], 0, key[1], _numeric(key[2]), key[3])
+    return (key[0], 0, key[1], vocab.packed_address(key[2]), key[3])
 
 
 def dest_order(key):
-    packed = _numeric(key[0])
+    # Network-order bytes sort as the numbers do, within a family (4 or 16 bytes).
+    packed = vocab.packed_address(key[0])
     return (len(packed), packed, key[1])
 
 

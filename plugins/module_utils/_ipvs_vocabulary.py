@@ -12,6 +12,8 @@ Plain Python, no imports from the rest of the collection.
 
 from __future__ import annotations
 
+import socket
+
 # --- Names ---------------------------------------------------------------------------
 
 FAMILIES = ("ipv4", "ipv6")
@@ -115,3 +117,13 @@ def dest_text(dest):
     if host is not None and ":" in str(host):
         host = f"[{host}]"
     return f"{host}:{dest.get('port') or 0}"
+
+
+def packed_address(text):
+    """A canonical address's bytes in network order (4 or 16): what the kernel is sent, and how addresses sort.
+
+    inet_pton, not ipaddress: as quick as a cache of parses, without the
+    cache's memory (10 MiB at 110,000 rules). Raises OSError for a text it
+    refuses.
+    """
+    return socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)

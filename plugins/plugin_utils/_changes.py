@@ -12,6 +12,7 @@ the result, changes included, is shown anyway, so nothing is printed then.
 from __future__ import annotations
 
 from ansible import constants as C
+from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 # A first load of a large table has a change per rule: the first ones show,
@@ -38,3 +39,15 @@ def show(task, task_vars, result):
     if task.delegate_to and task.delegate_to != host:
         host = f"{host} -> {task.delegate_to}"
     display.display("\n".join(lines(host, changes)), color=C.COLOR_CHANGED)
+
+
+class ChangesAction(ActionBase):
+    """An action that runs its module (MODULE) as Ansible would, then shows the result's changes."""
+
+    MODULE = ""
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        result.update(self._execute_module(module_name=self.MODULE, task_vars=task_vars))
+        show(self._task, task_vars, result)
+        return result
