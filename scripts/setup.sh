@@ -19,6 +19,7 @@ BUNDLED_COLLECTIONS=(ansible/posix community/general containers/podman)
 # podman and crun run the dr Molecule scenario's hosts as containers, on
 # Debian images that mmdebstrap and apt-utils (apt-ftparchive) build;
 # keepalived runs the director groups (HA); Debian starts no service without a configuration.
+# pandoc makes the docs site's RST pages from the Markdown guides (scripts/docsite.sh).
 mapfile -t APT_PACKAGES < <(sed -n 's/^\([a-z0-9][a-z0-9.+-]*\) \[platform:dpkg test\]$/\1/p' bindep.txt)
 ((${#APT_PACKAGES[@]})) || { echo "no Debian packages found in bindep.txt" >&2; exit 1; }
 

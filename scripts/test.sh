@@ -4,12 +4,16 @@
 #   lint     ruff, ansible-lint (production profile), antsibull-changelog lint,
 #            antsibull-docs lint of the plugin and role docs, vermin (the
 #            modules' code runs on the targets' oldest Python), a shell
-#            script check, and the generated doc fragment up to date
+#            script check, the generated doc fragment and the docs site's
+#            RST pages (made from the Markdown guides) up to date
 #   sanity   ansible-test sanity, on the collection installed from its tarball
 #   units    ansible-test units (the collection's plugins)
 #   matrix   ansible-test sanity and units again on the newest ansible-core
 #            (MATRIX_CORE, on Python 3.12 or later from pyenv): run by the lab
 #            tier once its second lane is done, else on its own
+#   docs     the docs site built with antsibull-docs and Sphinx, and checked
+#            for a page per plugin, role and guide: run by the lab tier once
+#            its second lane is done, else on its own
 #   unit     pytest of the lab tool's logic
 #   lab      in a kernel with IPVS: the guest test suite and the Molecule
 #            scenarios (two guests at a time), then the runner's own tests
@@ -30,7 +34,7 @@ rm -rf "$LOGS"
 mkdir -p "$LOGS"
 INSTALLED=$ROOT/.build/collections/ansible_collections/lvs/ipvs
 TIERS=("$@")
-((${#TIERS[@]})) || TIERS=(lint sanity units unit lab bench matrix)
+((${#TIERS[@]})) || TIERS=(lint sanity units unit lab bench matrix docs)
 SUMMARY=()
 TOTAL_PASSED=0
 TOTAL_FAILED=0
@@ -129,6 +133,8 @@ tier_lint() {
     if check "$LOGS/antsibull-docs.log" sh -c "cd '$INSTALLED' && antsibull-docs lint-collection-docs --plugin-docs ."
     then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     if check "$LOGS/doc-fragment.log" python3 scripts/doc_fragment.py --check
+    then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+    if check "$LOGS/docsite-fresh.log" scripts/docsite.sh fresh
     then passed=$((passed + 1)); else failed=$((failed + 1)); fi
     if check "$LOGS/shellcheck.log" shellcheck -x scripts/*.sh .ci/run tests/lab/lvslab/guest-init.sh tests/lab/bin/lvslab docs/examples/*.sh
     then passed=$((passed + 1)); else failed=$((failed + 1)); fi
@@ -247,6 +253,27 @@ tier_matrix() {
     echo "$p $f $n $sk" >&3
 }
 
+# docs_run: the docs site from the tarball; "passed failed not-run skipped"
+# goes to $RUNS/docs.counts for tier_docs.
+docs_run() {
+    if scripts/docsite.sh build "$ROOT/.build/docsite" >"$LOGS/docs.log" 2>&1; then
+        echo "1 0 0 0" >"$RUNS/docs.counts"
+    else
+        echo "0 1 0 0" >"$RUNS/docs.counts"
+    fi
+}
+
+tier_docs() {
+    if [ -e "$RUNS/docs.counts" ]; then
+        echo "    (run during the lab tier, once its second lane was done)"
+    else
+        docs_run
+    fi
+    grep -E '^[0-9]+ pages expected|^ERROR|^site: ' "$LOGS/docs.log" | sed 's/^/    /'
+    [ "$(cut -d' ' -f2 "$RUNS/docs.counts")" = 0 ] || tail -n 20 "$LOGS/docs.log" | sed 's/^/    | /'
+    cat "$RUNS/docs.counts" >&3
+}
+
 tier_unit() {
     python3 -m pytest -p no:cacheprovider -q tests/lab/tests/unit --junitxml "$LOGS/unit.xml" \
         >"$LOGS/unit.log" 2>&1 || tail -n 40 "$LOGS/unit.log" | sed 's/^/    | /'
@@ -343,7 +370,8 @@ tier_lab() {
     # server, a dead director and its return). Then the Molecule scenarios;
     # and, when the bench tier is asked for too, the benchmark at the end of
     # lane one, which the bench tier then reports; when the matrix tier is,
-    # its sanity and units at the end of lane two, then the runner's own tests.
+    # its sanity and units at the end of lane two (and the docs site, when
+    # the docs tier is), then the runner's own tests.
     # Measured on 2 cores (2026-11-30): guest 10 min, ha-changes 20,
     # ha-failover 3.5 (its deployment included), the pyroute2 floor 1.5, the
     # scenarios from 4.5 (tun) to 9.5 (ha), the benchmark 5: lane one
@@ -373,6 +401,7 @@ tier_lab() {
         # Lane two ends minutes before lane one: the matrix tier's host work
         # fills that gap instead of adding to the command's time.
         [[ " ${TIERS[*]} " == *" matrix "* ]] && matrix_run
+        [[ " ${TIERS[*]} " == *" docs "* ]] && docs_run
         # Its guests are the second beside lane one's last.
         runner_suite
         wait "$lane_one_pid"
@@ -470,13 +499,14 @@ RUNS=$ROOT/.lab/runs/test-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$RUNS"
 for tier in "${TIERS[@]}"; do
     case $tier in
-        lint) note="ruff, ruff format, ansible-lint, changelog, vermin, antsibull-docs, doc fragment, shellcheck" ;;
+        lint) note="ruff, ruff format, ansible-lint, changelog, vermin, antsibull-docs, doc fragment, docs site RST, shellcheck" ;;
         sanity) note="ansible-test sanity tests" ;;
         units) note="ansible-test units" ;;
         unit) note="pytest tests/lab/tests/unit" ;;
         lab) note="guest pytest + molecule scenarios + runner" ;;
         matrix) note="ansible-test sanity and units on ansible-core $MATRIX_CORE" ;;
         bench) note="tests/lab/bench/ipvs_table.py" ;;
+        docs) note="scripts/docsite.sh build: the docs site and its pages" ;;
         *) echo "unknown tier: $tier" >&2; exit 2 ;;
     esac
     case $tier in lab | bench) doctor ;; esac
