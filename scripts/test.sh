@@ -41,6 +41,8 @@ TOTAL_FAILED=0
 TOTAL_NOT_RUN=0
 LAB_OK=unknown
 say() { printf '==> %s\n' "$*"; }
+# asked TIER: whether this run asked for TIER.
+asked() { [[ " ${TIERS[*]} " == *" $1 "* ]]; }
 
 # junit FILE...: "passed failed skipped" summed over junit files; a missing
 # or unreadable file counts as one failure.
@@ -236,12 +238,18 @@ matrix_run() {
     echo "$((sp + p)) $((sf + f)) 0 $sk" >"$RUNS/matrix.counts"
 }
 
-tier_matrix() {
-    if [ -e "$RUNS/matrix.counts" ]; then
+# after_lab NAME: NAME's counts ($RUNS/NAME.counts), from the lab tier's
+# second lane when it ran NAME there, else from NAME_run now.
+after_lab() {
+    if [ -e "$RUNS/$1.counts" ]; then
         echo "    (run during the lab tier, once its second lane was done)"
     else
-        matrix_run
+        "$1_run"
     fi
+}
+
+tier_matrix() {
+    after_lab matrix
     echo "    ansible-core $MATRIX_CORE: logs $LOGS/matrix-sanity.log, $LOGS/matrix-units.log"
     read -r p f n sk <"$RUNS/matrix.counts"
     if [ "$n" -ne 0 ]; then
@@ -264,11 +272,7 @@ docs_run() {
 }
 
 tier_docs() {
-    if [ -e "$RUNS/docs.counts" ]; then
-        echo "    (run during the lab tier, once its second lane was done)"
-    else
-        docs_run
-    fi
+    after_lab docs
     grep -E '^[0-9]+ pages expected|^ERROR|^site: ' "$LOGS/docs.log" | sed 's/^/    /'
     [ "$(cut -d' ' -f2 "$RUNS/docs.counts")" = 0 ] || tail -n 20 "$LOGS/docs.log" | sed 's/^/    | /'
     cat "$RUNS/docs.counts" >&3
@@ -392,7 +396,7 @@ tier_lab() {
             suite ha-changes tests/lab/tests/ha/test_ha_changes.py 2400
             molecule_lane "$LOGS/lab-molecule-1.log" "${lane_one[@]}"
             # Its fleet figure comes from the scenario modes, in the other lane.
-            [[ " ${TIERS[*]} " == *" bench "* ]] && bench_run --no-fleet
+            asked bench && bench_run --no-fleet
         } &
         local lane_one_pid=$!
         suite ha-failover tests/lab/tests/ha/test_ha_failover.py 2400
@@ -400,8 +404,8 @@ tier_lab() {
         molecule_lane "$LOGS/lab-molecule-2.log" "${lane_two[@]}"
         # Lane two ends minutes before lane one: the matrix tier's host work
         # fills that gap instead of adding to the command's time.
-        [[ " ${TIERS[*]} " == *" matrix "* ]] && matrix_run
-        [[ " ${TIERS[*]} " == *" docs "* ]] && docs_run
+        asked matrix && matrix_run
+        asked docs && docs_run
         # Its guests are the second beside lane one's last.
         runner_suite
         wait "$lane_one_pid"
