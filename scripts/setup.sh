@@ -18,7 +18,8 @@ BUNDLED_COLLECTIONS=(ansible/posix community/general containers/podman)
 # gcc and libc6-dev build the lab's FPU shim for linux.uml (docs/lab.md);
 # podman and crun run the dr Molecule scenario's hosts as containers, on
 # Debian images that mmdebstrap and apt-utils (apt-ftparchive) build;
-# keepalived runs the director groups (HA); Debian starts no service without a configuration.
+# keepalived runs the director groups (HA); Debian starts no service without a configuration;
+# bird2 is the BGP speaker of active_active director groups and of the scale_out lab's router.
 # pandoc makes the docs site's RST pages from the Markdown guides (scripts/docsite.sh).
 mapfile -t APT_PACKAGES < <(sed -n 's/^\([a-z0-9][a-z0-9.+-]*\) \[platform:dpkg test\]$/\1/p' bindep.txt)
 ((${#APT_PACKAGES[@]})) || { echo "no Debian packages found in bindep.txt" >&2; exit 1; }

@@ -285,6 +285,22 @@ tier_unit() {
     echo "$p $f 0 $sk" >&3
 }
 
+# scale_out_proofs: add the scale_out scenario's proofs (tests/lab/tests/scale_out,
+# run by its verify) to the lab tier's counts, and print their table; when
+# verify never ran them, each is not run.
+scale_out_proofs() {
+    local xml=$RUNS/molecule-scale_out/scale_out.xml n
+    if [ -s "$xml" ]; then
+        read -r p f s < <(junit "$xml")
+        passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+        sed 's/^/    /' "$RUNS/molecule-scale_out/scale_out-table.txt" 2>/dev/null || true
+    else
+        n=$(cat tests/lab/tests/scale_out/test_*.py | grep -c '^def test_')
+        not_run=$((not_run + n))
+        echo "    NOT RUN: the $n active-active proofs (the scale_out scenario did not reach verify)"
+    fi
+}
+
 # molecule_lane LOG SCENARIO...: each scenario in a guest of its own, one
 # after the other; "rc=N SCENARIO" lines in LOG tell how each ended, and a
 # scenario whose guest never ran leaves a not-run file in its run directory.
@@ -380,7 +396,7 @@ tier_lab() {
     # ha-failover 3.5 (its deployment included), the pyroute2 floor 1.5, the
     # scenarios from 4.5 (tun) to 9.5 (ha), the benchmark 5: lane one
     # guest, ha-changes, tun, benchmark; lane two the rest.
-    local lane_one=(tun) lane_two=(modes ha fullnat dr nat) passed=0 failed=0 not_run=0 skipped=0
+    local lane_one=(tun) lane_two=(modes ha fullnat dr nat scale_out) passed=0 failed=0 not_run=0 skipped=0
     local p f n s section name scenario listed
     # A new scenario joins lane one, so that none is left out.
     for scenario in extensions/molecule/*/molecule.yml; do
@@ -422,6 +438,8 @@ tier_lab() {
             section=$LOGS/lab-molecule-$scenario.log
             awk -v s="--- molecule test -s $scenario" '$0 ~ /^--- molecule test -s / {on = ($0 == s)} on' \
                 "$LOGS"/lab-molecule-[12].log >"$section"
+            # The scale_out scenario's verify is the active-active proofs: counted one by one, from its junit.
+            [ "$scenario" = scale_out ] && scale_out_proofs
             if grep -qx "rc=0 $scenario" "$section"; then
                 passed=$((passed + 1))
             elif [ -e "$RUNS/molecule-$scenario/not-run" ]; then

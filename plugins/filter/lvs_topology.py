@@ -44,6 +44,24 @@ def drain_plan(services, host, groups=None, directors=None):
         raise AnsibleFilterError(f"drain_plan: {exc}") from exc
 
 
+def active_active_consistent(groups, hostvars):
+    """Check that every director of an active_active group has the same services as the others; True."""
+    views = {}
+    for group in groups or []:
+        if not isinstance(group, dict) or group.get("mode") != "active_active":
+            continue
+        for director in group.get("directors") or []:
+            host = director.get("host") if isinstance(director, dict) else None
+            if host in hostvars:
+                own = hostvars[host]
+                views[host] = (own.get("lvs_virtual_services") or [], own.get("lvs_director_groups") or [])
+    try:
+        _lvs_topology.check_active_active_views(views)
+    except ValidationError as exc:
+        raise AnsibleFilterError(f"lvs_active_active_consistent: {exc}") from exc
+    return True
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -51,4 +69,5 @@ class FilterModule:
             "real_server_plan": real_server_plan,
             "lvs_not_in_inventory": not_in_inventory,
             "drain_plan": drain_plan,
+            "lvs_active_active_consistent": active_active_consistent,
         }

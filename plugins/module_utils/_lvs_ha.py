@@ -17,6 +17,7 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
+from ansible_collections.lvs.ipvs.plugins.module_utils import _lvs_bgp
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
     MISSING,
     ValidationError,
@@ -30,6 +31,7 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
 
 _GROUP_KEYS = (
     "name",
+    "mode",
     "virtual_router_id",
     "directors",
     "version",
@@ -188,12 +190,20 @@ def _inside_addresses(raw, path):
 
 
 def normalize_group(raw, path):
-    check_mapping(raw, path, _GROUP_KEYS)
+    if not isinstance(raw, dict):
+        check_mapping(raw, path, _GROUP_KEYS)
     name = raw.get("name", MISSING)
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise ValidationError(
             f"{path}.name", name, "must be a name of letters, digits, '.', '_' or '-' (at most 32 characters)"
         )
+    try:
+        mode = _lvs_bgp.mode_of(raw)
+    except ValidationError as error:
+        raise ValidationError(f"{path}.mode", raw["mode"], error.reason) from None
+    if mode == "active_active":
+        return _lvs_bgp.normalize_group(raw, path)
+    check_mapping(raw, path, _GROUP_KEYS)
     if not given(raw, "virtual_router_id"):
         raise ValidationError(f"{path}.virtual_router_id", MISSING, "a director group needs its VRRP id (1-255)")
     vrid = integer(raw["virtual_router_id"], f"{path}.virtual_router_id", 1, 255)
@@ -249,6 +259,7 @@ def normalize_group(raw, path):
         "directors": _group_directors(raw, unicast, path),
         "inside_addresses": _inside_addresses(raw, path),
         "sync": sync,
+        "mode": "active_standby",
     }
 
 
@@ -265,7 +276,7 @@ def normalize_groups(groups, path="lvs_director_groups"):
         names[group["name"]] = index
         # One VRID per group and network: two groups with one id would each
         # take the other's adverts for their own and fight over the VIPs.
-        if group["virtual_router_id"] in vrids:
+        if group["virtual_router_id"] is not None and group["virtual_router_id"] in vrids:
             other = vrids[group["virtual_router_id"]]
             raise ValidationError(
                 f"{path}[{index}].virtual_router_id",
@@ -338,7 +349,8 @@ def normalize_health_check(raw, path):
     for key, high in (("interval", 86400), ("timeout", 3600), ("retry_delay", 3600)):
         check[key] = _seconds(raw[key], f"{path}.{key}", 0.01, high) if given(raw, key) else CHECK_DEFAULTS[key]
     check["retries"] = integer(raw["retries"], f"{path}.retries", 0, 100) if given(raw, "retries") else 1
-    check["inhibit_on_failure"] = _bool(raw, "inhibit_on_failure", path, False)
+    # None when not given: an active_active group defaults it to true.
+    check["inhibit_on_failure"] = _bool(raw, "inhibit_on_failure", path, None)
     own = {"tcp": ("port",), "http": ("port", "path", "url", "virtualhost", "status"), "script": ("script",)}
     own["https"] = own["http"]
     own["none"] = ()

@@ -10,6 +10,7 @@ flags, connect ports), so that the template only lays it out.
 
 from __future__ import annotations
 
+from ansible_collections.lvs.ipvs.plugins.module_utils import _lvs_bgp
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import ValidationError, family_of
 
 _METHODS = {"masq": "NAT", "droute": "DR"}
@@ -146,13 +147,18 @@ def keepalived_plan(entries, groups, host, drained=()):
     instances, servers = [], []
     for group in mine:
         members = [(index, e) for index, e in enumerate(entries) if e.get("director_group") == group["name"]]
-        instances.append(_instance(group, host, [e for _i, e in members]))
-        servers += [_virtual_server(e, drained, f"lvs_virtual_services[{index}]") for index, e in members]
+        if group["mode"] == "active_standby":
+            instances.append(_instance(group, host, [e for _i, e in members]))
+        for index, entry in members:
+            server = _virtual_server(entry, drained, f"lvs_virtual_services[{index}]")
+            # Its quorum going or coming back decides whether the director announces the VIP.
+            server["announce_key"] = _lvs_bgp.service_key(entry) if group["mode"] == "active_active" else None
+            servers.append(server)
     # The kernel runs one sync daemon of each kind: the first group that syncs sets its id.
     syncing = [i for i in instances if i["sync"]["enabled"]]
     return {
         "instances": instances,
         "virtual_servers": servers,
         "sync": {"id": syncing[0]["sync"]["id"]} if syncing else None,
-        "scripts": any(s["check"] and s["check"]["type"] == "script" for s in servers),
+        "scripts": any((s["check"] and s["check"]["type"] == "script") or s["announce_key"] for s in servers),
     }

@@ -14,7 +14,7 @@ and refused before any host is touched.
 from __future__ import annotations
 
 from ansible_collections.lvs.ipvs.plugins.module_utils import _ipvs_vocabulary as vocab
-from ansible_collections.lvs.ipvs.plugins.module_utils import _lvs_ha, _lvs_keepalived
+from ansible_collections.lvs.ipvs.plugins.module_utils import _lvs_bgp, _lvs_ha, _lvs_keepalived
 from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
     MISSING,
     ValidationError,
@@ -23,9 +23,12 @@ from ansible_collections.lvs.ipvs.plugins.module_utils._ipvs_validate import (
     check_mapping,
     check_unique,
     choice,
+    dest_key,
+    dest_order,
     family_of,
     given,
     integer,
+    normalize_destination,
     normalize_service,
     service_key,
     tunnel_settings,
@@ -165,7 +168,7 @@ def normalize_virtual_service(raw, path):
         "ports": _ports(raw, path) if fwmark else [service["port"]],
         "fwmark": service["fwmark"],
         "tunnel": tunnel,
-        "hosts": [server["host"] for server in servers],
+        "hosts": _hosts_in_table_order(servers, destinations, service, path),
         "directors": directors,
         "ipvs": service,
         **ha,
@@ -177,6 +180,16 @@ def normalize_virtual_service(raw, path):
             ha["sorry_server"], f"{path}.sorry_server", entry["family"]
         )
     return entry
+
+
+def _hosts_in_table_order(servers, destinations, service, path):
+    """The real servers' host names in the order of service["destinations"], which the model sorts by address
+    (and port): whatever the order of real_servers, hosts[i] is the host of destinations[i]."""
+    keys = [
+        dest_key(normalize_destination(dest, service, f"{path}.real_servers[{index}]"))
+        for index, dest in enumerate(destinations)
+    ]
+    return [servers[index]["host"] for index in sorted(range(len(keys)), key=lambda index: dest_order(keys[index]))]
 
 
 def _high_availability(raw, path):
@@ -270,7 +283,21 @@ def normalize_topology(services, groups=None):
                 entry["address"],
                 f"is also the VIP of {previous[1]} in {previous[0]}, here in {owner}: one address, one holder",
             )
+    announcing = {}
     for index, group in enumerate(groups):
+        if group["mode"] == "active_active":
+            members = [(i, e) for i, e in enumerate(entries) if e["director_group"] == group["name"]]
+            _lvs_bgp.check_services(members, group, f"lvs_director_groups[{index}]")
+            # One BIRD per director, announcing one group's VIPs with its settings.
+            for position, director in enumerate(group["directors"]):
+                other = announcing.setdefault(director["host"], index)
+                if other != index:
+                    raise ValidationError(
+                        f"lvs_director_groups[{index}].directors[{position}].host",
+                        director["host"],
+                        f"is also a director of active_active group lvs_director_groups[{other}]; one such group per"
+                        " director",
+                    )
         for position, inside in enumerate(group["inside_addresses"]):
             if inside["address"] in owners:
                 raise ValidationError(
@@ -337,6 +364,7 @@ def director_plan(services, host=None, groups=None, drained=None):
     drained = set(drained or ())
     every, groups = normalize_topology(services, groups)
     entries = [e for e in every if _serves(e, host, groups)]
+    modes_of_groups = {group["name"]: group["mode"] for group in groups}
     ipvs, vips, marks, snat = [], [], [], []
     modules = ["ip_vs"]
     for entry in entries:
@@ -351,8 +379,13 @@ def director_plan(services, host=None, groups=None, drained=None):
         grouped = entry["director_group"] is not None
         if not grouped:
             ipvs.append(service)
+        # An active_active group's VIPs are the director's own, on lo, always:
+        # BGP, not the address, decides which director receives their packets.
+        announced = grouped and modes_of_groups[entry["director_group"]] == "active_active"
         vip = {"address": entry["address"], "prefix": _prefix(entry["family"]), "family": entry["family"]}
-        if vip not in vips and not grouped:
+        if announced:
+            vip["device"] = "lo"
+        if vip not in vips and (announced or not grouped):
             vips.append(vip)
         for module in (
             vocab.scheduler_module(service["scheduler"]),
@@ -392,6 +425,9 @@ def director_plan(services, host=None, groups=None, drained=None):
     if "fullnat" in modes:
         # IPVS connections go through conntrack, so that the SNAT rules apply to them.
         sysctls["net.ipv4.vs.conntrack"] = 1
+    bgp = _lvs_bgp.bgp_plan(every, groups, host) if host is not None else None
+    if bgp:
+        sysctls.update(_lvs_bgp.SYSCTLS)
     return {
         "services": ipvs,
         "vips": vips,
@@ -404,8 +440,15 @@ def director_plan(services, host=None, groups=None, drained=None):
         "fwmarks": sorted({e["fwmark"] for e in entries if e["fwmark"] and e["director_group"] is None}),
         # Every VIP of a group this host is in, held by keepalived: the
         # director's script leaves them alone.
-        "group_vips": sorted({e["address"] for e in entries if e["director_group"] is not None}),
+        "group_vips": sorted(
+            {
+                e["address"]
+                for e in entries
+                if e["director_group"] is not None and modes_of_groups[e["director_group"]] == "active_standby"
+            }
+        ),
         "keepalived": _lvs_keepalived.keepalived_plan(every, groups, host, drained) if host is not None else None,
+        "bgp": bgp,
     }
 
 
@@ -497,3 +540,41 @@ def real_server_plan(services, host, groups=None):
         "sysctls": sysctls,
         "modules": sorted(modules),
     }
+
+
+def _active_active_lists(entries, group):
+    """What mh needs the same on every director of group: each service's real servers, in order, with weights."""
+    return {
+        entry["name"]: [
+            f"{dest['address']}:{dest.get('port') or ''} weight {dest['weight']}"
+            for dest in entry["ipvs"]["destinations"]
+        ]
+        + [f"scheduler {entry['ipvs']['scheduler']} {','.join(entry['ipvs']['flags'])}"]
+        for entry in entries
+        if entry["director_group"] == group["name"]
+    }
+
+
+def check_active_active_views(views):
+    """The directors of each active_active group see one list of services: views is {host: (services, groups)},
+    each director's own lvs_virtual_services and lvs_director_groups (host variables may differ)."""
+    seen = {}
+    for host, (services, groups) in sorted(views.items()):
+        entries, normalized = normalize_topology(services, groups)
+        for group in normalized:
+            if group["mode"] != "active_active" or host not in {d["host"] for d in group["directors"]}:
+                continue
+            lists = _active_active_lists(entries, group)
+            first = seen.setdefault(group["name"], (host, lists))
+            if first[1] == lists:
+                continue
+            other, theirs = first
+            for name in sorted(set(lists) | set(theirs)):
+                if lists.get(name) != theirs.get(name):
+                    raise ValidationError(
+                        f"lvs_virtual_services of {host}",
+                        name,
+                        f"has {lists.get(name) or 'no such service'} where {other} has {theirs.get(name) or 'none'}:"
+                        f" every director of active_active group {group['name']} needs the same real servers in the"
+                        " same order with the same weights, or mh sends a flow to another real server on each",
+                    )
