@@ -156,7 +156,8 @@ def _bgp(raw, path, directors):
     check_mapping(bgp, where, _BGP_KEYS)
     if not given(bgp, "asn"):
         raise ValidationError(f"{where}.asn", MISSING, "the directors' AS number")
-    hold = _seconds(bgp["hold_time"], f"{where}.hold_time", 3, 65535) if given(bgp, "hold_time") else HOLD_TIME
+    # BGP counts the hold time in whole seconds, and 1-2 are not allowed (RFC 4271, 4.2).
+    hold = integer(bgp["hold_time"], f"{where}.hold_time", 3, 65535) if given(bgp, "hold_time") else HOLD_TIME
     bfd = dict(BFD_DEFAULTS)
     if given(bgp, "bfd"):
         if bgp["bfd"] is False:
@@ -170,7 +171,7 @@ def _bgp(raw, path, directors):
     return {
         "asn": asn(bgp["asn"], f"{where}.asn"),
         "peers": _peers(bgp, where, directors),
-        "hold_time": int(hold) if hold == int(hold) else hold,
+        "hold_time": hold,
         "bfd": bfd,
     }
 
