@@ -130,6 +130,14 @@ def outcome(summary: dict) -> str:
     return text + f"; load generator lag {req['lag_max'] * 1000:.0f} ms"
 
 
+def bird_rss_kib(director: str) -> int:
+    pid = run_in(director, "cat", "/run/bird/bird.pid").strip()
+    for line in run_in(director, "cat", f"/proc/{pid}/status").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
 def kill_director(director: str) -> None:
     """Hard, as a power loss: every link cut first, so that nothing (not even the TCP close of BIRD's
     sessions) reaches the router, which must notice by BFD; then BIRD killed."""
@@ -159,6 +167,13 @@ def test_every_director_announces_and_connections_spread(proof):
         "new connections spread over every director",
         total > 100 and all(n >= total / 10 for n in per_director.values()),
         " / ".join(f"{d} {n}" for d, n in per_director.items()) + f" of {total}",
+    )
+    # docs/scale-out.md, "Why BIRD": what the BGP speaker costs a director.
+    rss = {d: bird_rss_kib(d) for d in DIRECTORS}
+    proof.check(
+        "BIRD's memory on each director (RSS, under 32 MiB)",
+        all(0 < kib < 32 * 1024 for kib in rss.values()),
+        " / ".join(f"{d} {kib / 1024:.1f} MiB" for d, kib in rss.items()),
     )
     summary = json.loads((KEEP / "spread.json").read_text())
     servers = summary["requests"]["servers"]

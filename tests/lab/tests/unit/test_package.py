@@ -22,7 +22,7 @@ def members():
 
 def test_the_playbooks_a_user_gets_are_the_ones_that_run_from_the_installed_collection(members):
     playbooks = sorted(name for name in members if name.startswith("playbooks/"))
-    assert playbooks == ["playbooks/drain.yml", "playbooks/site.yml"]
+    assert playbooks == ["playbooks/director_maintenance.yml", "playbooks/drain.yml", "playbooks/site.yml"]
     for name in playbooks:
         # The lab's tool and files are in the repository only.
         assert "lvslab" not in members[name] and "tests/lab" not in members[name], name
