@@ -55,10 +55,12 @@ def test_the_director_role_refuses_a_kernel_without_ipvs_before_writing_anything
     check_log, play_log = (run_dir / "check.log").read_text(), (run_dir / "play.log").read_text()
     assert rc == 0, text
     assert "WROTE" not in text, text
-    # Check mode: the script is not on the host yet, so the table task is what
-    # finds the kernel without IPVS, and says so.
+    # Check mode: lvs_script runs the new script's check from a temporary copy
+    # (the script is not on the host yet), which finds the kernel without IPVS
+    # and says so, before the table task.
     assert "check-rc=2" in text, check_log
-    assert "the kernel has no IPVS generic netlink family" in check_log, check_log
+    assert "this kernel cannot load ip_vs (does it have IPVS?)" in check_log, check_log
+    assert "Program the IPVS table" not in check_log, check_log
     # The real run: refused by the script before it writes a file, so the
     # table task never runs.
     assert "play-rc=2" in text, play_log
