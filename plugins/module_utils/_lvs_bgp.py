@@ -205,6 +205,10 @@ def normalize_group(raw, path):
 def check_services(entries, group, path):
     """The group's services: mh on every one, DR or TUN, health-checked in place, no sorry server.
 
+    It also sets, in the normalized entries, what such a group implies:
+    inhibit_on_failure true and, where no quorum is given, announce.min_healthy
+    of the real servers' weight as the quorum.
+
     Every director schedules a flow alone; mh gives the same real server for
     the same flow only over the same list in the same order. keepalived, on a
     failed check, removes a real server and appends it when it comes back,
