@@ -18,7 +18,7 @@ import pytest
 LAB = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(LAB))
 
-from lvslab import report, topology  # noqa: E402
+from lvslab import labtest, report, topology  # noqa: E402
 
 STATE = Path("/run/lvslab")
 ROOT = LAB.parents[1]
@@ -40,29 +40,9 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write("\n" + report.table(ROWS, "What the director pair proved under load"))
 
 
-class Proof:
-    """Checks that are recorded as table rows first and asserted together at the end of a test,
-    so that one failed check does not hide the figures of the others."""
-
-    def __init__(self) -> None:
-        self.failed: list[str] = []
-
-    def check(self, name: str, ok: bool, detail: str) -> bool:
-        row = {"check": name, "ok": bool(ok), "detail": detail}
-        ROWS.append(row)
-        report.record(name, row["ok"], detail)
-        print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
-        if not ok:
-            self.failed.append(f"{name}: {detail}")
-        return bool(ok)
-
-    def verify(self) -> None:
-        assert not self.failed, "failed checks:\n  " + "\n  ".join(self.failed)
-
-
 @pytest.fixture
 def proof():
-    return Proof()
+    return labtest.Proof(ROWS)
 
 
 def playbook(*extra: str, book: Path = SITE) -> subprocess.CompletedProcess:

@@ -13,7 +13,9 @@ import json
 import pytest
 import yaml
 from conftest import LAB, ROOT, playbook
-from test_ha_failover import GENTLE, SERVICES, Load, outcome, run_in, wait_for
+from test_ha_failover import GENTLE, SERVICES, Load
+
+from lvslab.labtest import outcome, run_in, wait_for
 
 TOPOLOGY = LAB / "topologies" / "ha.yml"
 DRAIN = ROOT / "playbooks" / "drain.yml"

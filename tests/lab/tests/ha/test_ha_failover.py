@@ -22,7 +22,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import pytest
 from conftest import STATE
 
 from lvslab import checks, loadgen, topology
+from lvslab.labtest import outcome, run_in, wait_for
 
 # What each load generator aims at: the label used in the table, the VIP, the real servers.
 SERVICES = {
@@ -61,14 +61,6 @@ KEEP = Path(os.environ.get("LVS_LAB_RUN_DIR", "/tmp")) / "ha"
 
 
 # Lab hosts.
-
-
-def run_in(host: str, *argv: str, check: bool = True) -> str:
-    """A command's output, run inside a lab host."""
-    proc = subprocess.run([*topology.enter(STATE, host), *argv], capture_output=True, text=True, check=False)
-    if check and proc.returncode:
-        raise AssertionError(f"{host}: {' '.join(argv)}: {proc.returncode}: {proc.stderr.strip()}")
-    return proc.stdout
 
 
 def ipvs_table(director: str) -> dict[str, set[str]]:
@@ -123,16 +115,6 @@ def known(summary: dict, entries: dict) -> int:
     """How many of the load generator's long-lived connections these entries hold, established."""
     target = summary["echo"]["target"]
     return sum(entries.get((c["local"], target)) == "ESTABLISHED" for c in summary["echo"]["connections"])
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.1) -> float | None:
-    """Seconds until predicate() held, None if it did not within timeout."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if predicate():
-            return time.monotonic() - start
-        time.sleep(interval)
-    return None
 
 
 def wait_each(predicates: dict, timeout: float, interval: float = 0.1) -> dict:
@@ -265,18 +247,6 @@ class Load:
 
     def at(self, kind: str, unix_time: float) -> float:
         return unix_time - self.summaries[kind]["started"]
-
-
-def outcome(summary: dict) -> str:
-    """How the load went: requests failed, longest interruption, survivors, and the generator's own lag."""
-    req, echo = summary["requests"], summary["echo"]
-    text = f"interruption {req['longest_interruption'] * 1000:.0f} ms, {req['failed']}/{req['total']} requests failed"
-    if req["failures_by_kind"]:
-        text += " (" + ", ".join(f"{k} {v}" for k, v in sorted(req["failures_by_kind"].items())) + ")"
-    text += f", {echo['survived']}/{echo['conns']} long-lived connections survived"
-    if echo["broken_by_kind"]:
-        text += " (broken: " + ", ".join(f"{k} {v}" for k, v in sorted(echo["broken_by_kind"].items())) + ")"
-    return text + f"; load generator lag {summary['requests']['lag_max'] * 1000:.0f} ms"
 
 
 def nothing_broke(summary: dict) -> bool:

@@ -16,7 +16,7 @@ import pytest
 LAB = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(LAB))
 
-from lvslab import report  # noqa: E402
+from lvslab import labtest, report  # noqa: E402
 
 STATE = Path("/run/lvslab")
 ROOT = LAB.parents[1]
@@ -40,27 +40,9 @@ def pytest_terminal_summary(terminalreporter):
             Path(run_dir, "scale_out-table.txt").write_text(table)
 
 
-class Proof:
-    """Checks recorded as table rows first and asserted together at the end of a test."""
-
-    def __init__(self) -> None:
-        self.failed: list[str] = []
-
-    def check(self, name: str, ok: bool, detail: str) -> bool:
-        ROWS.append({"check": name, "ok": bool(ok), "detail": detail})
-        report.record(name, bool(ok), detail)
-        print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
-        if not ok:
-            self.failed.append(f"{name}: {detail}")
-        return bool(ok)
-
-    def verify(self) -> None:
-        assert not self.failed, "failed checks:\n  " + "\n  ".join(self.failed)
-
-
 @pytest.fixture
 def proof():
-    return Proof()
+    return labtest.Proof(ROWS)
 
 
 def playbook(*args: str) -> subprocess.CompletedProcess:

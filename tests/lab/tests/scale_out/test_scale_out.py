@@ -17,32 +17,27 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import yaml
-from conftest import ROOT, STATE, playbook
+from conftest import ROOT, playbook
 
-from lvslab import loadgen, topology
+from lvslab import loadgen
+from lvslab.labtest import outcome, run_in, wait_for
 
 VIP = "198.51.100.10"
 DIRECTORS = ("director1", "director2", "director3")
 REAL_SERVERS = {"rs1": "192.0.2.21", "rs2": "192.0.2.22", "rs3": "192.0.2.23", "rs4": "192.0.2.24"}
 LOAD_ARGS = ("--rate", "20", "--timeout", "2", "--conns", "24", "--interval", "0.1")
 SETTLE = 4.0
+# The router's next hops and the directors' weights are read every 50 ms.
+POLL = 0.05
 # A dead director leaves the router's ECMP set when BFD misses 3 packets of
 # 0.3 s: new connections hashed to it fail for about a second.
 INTERRUPTION_BOUND = 3.0
 KEEP = Path(os.environ.get("LVS_LAB_RUN_DIR", "/tmp")) / "scale_out"
-
-
-def run_in(host: str, *argv: str, check: bool = True) -> str:
-    proc = subprocess.run([*topology.enter(STATE, host), *argv], capture_output=True, text=True, check=False)
-    if check and proc.returncode:
-        raise AssertionError(f"{host}: {' '.join(argv)}: {proc.returncode}: {proc.stderr.strip()}")
-    return proc.stdout
 
 
 def next_hops() -> list[str]:
@@ -56,15 +51,6 @@ DIRECTOR_OF = {"10.0.1.11": "director1", "10.0.1.12": "director2", "10.0.1.13": 
 
 def announcing() -> list[str]:
     return sorted(DIRECTOR_OF[hop] for hop in next_hops())
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.05) -> float | None:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if predicate():
-            return time.monotonic() - start
-        time.sleep(interval)
-    return None
 
 
 def web_conns(director: str) -> int:
@@ -119,17 +105,6 @@ class Load:
         (KEEP / f"{self.step}.json").write_text(json.dumps(self.summary, indent=1))
 
 
-def outcome(summary: dict) -> str:
-    req, echo = summary["requests"], summary["echo"]
-    text = f"interruption {req['longest_interruption'] * 1000:.0f} ms, {req['failed']}/{req['total']} requests failed"
-    if req["failures_by_kind"]:
-        text += " (" + ", ".join(f"{k} {v}" for k, v in sorted(req["failures_by_kind"].items())) + ")"
-    text += f", {echo['survived']}/{echo['conns']} long-lived connections survived"
-    if echo["broken_by_kind"]:
-        text += " (broken: " + ", ".join(f"{k} {v}" for k, v in sorted(echo["broken_by_kind"].items())) + ")"
-    return text + f"; load generator lag {req['lag_max'] * 1000:.0f} ms"
-
-
 def bird_rss_kib(director: str) -> int:
     pid = run_in(director, "cat", "/run/bird/bird.pid").strip()
     for line in run_in(director, "cat", f"/proc/{pid}/status").splitlines():
@@ -155,7 +130,7 @@ def revive_director(director: str) -> str:
 
 def test_every_director_announces_and_connections_spread(proof):
     """1. Spread: new connections over the three directors (counted by each) and the four real servers."""
-    took = wait_for(lambda: announcing() == list(DIRECTORS), 30)
+    took = wait_for(lambda: announcing() == list(DIRECTORS), 30, POLL)
     proof.check("the router has a next hop per director", took is not None, f"next hops {next_hops()}")
     before = {d: web_conns(d) for d in DIRECTORS}
     with Load("spread", ("--rate", "20", "--timeout", "2", "--conns", "24", "--interval", "0.1", "--duration", "12")):
@@ -208,7 +183,7 @@ def test_maintenance_playbook_takes_a_director_out_and_back_without_a_failure(pr
         finally:
             running.clear()
             watcher.join()
-        back = wait_for(lambda: announcing() == list(DIRECTORS), 10)
+        back = wait_for(lambda: announcing() == list(DIRECTORS), 10, POLL)
         time.sleep(SETTLE)
     KEEP.joinpath("maintenance.log").write_text(run.stdout + run.stderr)
     summary = load.summary
@@ -229,9 +204,9 @@ def test_maintenance_playbook_takes_a_director_out_and_back_without_a_failure(pr
 def test_withdraw_and_announce_move_traffic_within_a_second(proof):
     """The router follows a withdrawal and an announcement; the figures."""
     run_in("director1", "/etc/lvs-director", "withdraw")
-    gone = wait_for(lambda: "director1" not in announcing(), 10)
+    gone = wait_for(lambda: "director1" not in announcing(), 10, POLL)
     run_in("director1", "/etc/lvs-director", "announce")
-    back = wait_for(lambda: announcing() == list(DIRECTORS), 10)
+    back = wait_for(lambda: announcing() == list(DIRECTORS), 10, POLL)
     proof.check(
         "withdraw: the router drops the next hop",
         gone is not None,
@@ -251,7 +226,7 @@ def test_a_dead_director_loses_no_connection(proof):
         on_director3 = echo_clients("director3")
         load.mark("director3 killed")
         kill_director("director3")
-        out = wait_for(lambda: "director3" not in announcing(), 10)
+        out = wait_for(lambda: "director3" not in announcing(), 10, POLL)
         time.sleep(SETTLE)
     killed = load.summary
     proof.check(
@@ -267,7 +242,7 @@ def test_a_dead_director_loses_no_connection(proof):
     with Load("return") as load:
         load.mark("director3 back")
         script = revive_director("director3")
-        back = wait_for(lambda: announcing() == list(DIRECTORS), 30)
+        back = wait_for(lambda: announcing() == list(DIRECTORS), 30, POLL)
         time.sleep(SETTLE)
     returned = load.summary
     proof.check(
@@ -298,12 +273,12 @@ def test_a_lost_real_server_breaks_only_its_own_connections(proof):
     with Load("real-server") as load:
         load.mark("rs2 link down")
         run_in("rs2", "ip", "link", "set", "eth0", "down")
-        out = wait_for(lambda: all(weights(d, 9000).get("192.0.2.22") == 0 for d in DIRECTORS), 15)
+        out = wait_for(lambda: all(weights(d, 9000).get("192.0.2.22") == 0 for d in DIRECTORS), 15, POLL)
         time.sleep(SETTLE)
     run_in("rs2", "ip", "link", "set", "eth0", "up")
     # A link going down takes its routes with it: rs2's way back to the clients.
     run_in("rs2", "ip", "route", "replace", "default", "via", "192.0.2.254")
-    back = wait_for(lambda: all(weights(d, 9000).get("192.0.2.22") == 1 for d in DIRECTORS), 20)
+    back = wait_for(lambda: all(weights(d, 9000).get("192.0.2.22") == 1 for d in DIRECTORS), 20, POLL)
     summary = load.summary
     conns = summary["echo"]["connections"]
     own = [c for c in conns if c["server"] == "rs2"]
@@ -334,13 +309,13 @@ def test_wrr_instead_of_mh_breaks_the_connections_of_a_dead_director(proof):
             on_director1 = echo_clients("director1")
             load.mark("director1 killed (wrr)")
             kill_director("director1")
-            wait_for(lambda: "director1" not in announcing(), 10)
+            wait_for(lambda: "director1" not in announcing(), 10, POLL)
             time.sleep(SETTLE)
     finally:
         for director in DIRECTORS:
             run_in(director, "ipvsadm", "-E", "-t", f"{VIP}:9000", "-s", "mh", "-b", "mh-port")
         revive_director("director1")
-        wait_for(lambda: announcing() == list(DIRECTORS), 30)
+        wait_for(lambda: announcing() == list(DIRECTORS), 30, POLL)
     summary = load.summary
     moved = [c for c in summary["echo"]["connections"] if c["local"] in on_director1]
     broken = sum(bool(c["broken"]) for c in moved)
