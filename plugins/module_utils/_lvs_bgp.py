@@ -42,18 +42,6 @@ HOLD_TIME = 9
 MIN_HEALTHY = 50
 # RFC 7607 (0), RFC 6793 (AS_TRANS), RFC 7300 (the last of each range).
 _RESERVED_ASNS = {0: "reserved (RFC 7607)", 23456: "AS_TRANS (RFC 6793)", 65535: "reserved (RFC 7300)"}
-_VRRP_ONLY = (
-    "virtual_router_id",
-    "version",
-    "advert_interval",
-    "preempt",
-    "preempt_delay",
-    "unicast",
-    "authentication",
-    "garp",
-    "inside_addresses",
-    "sync",
-)
 
 
 def mode_of(raw):
@@ -178,9 +166,6 @@ def _bgp(raw, path, directors):
 
 def normalize_group(raw, path):
     """An active_active group: its directors (address, router id), BGP and when a VIP is announced."""
-    for key in _VRRP_ONLY:
-        if given(raw, key):
-            raise ValidationError(f"{path}.{key}", raw[key], "is VRRP's; an active_active group has no VRRP")
     check_mapping(raw, path, GROUP_KEYS)
     directors = _directors(raw, path)
     announce = {"min_healthy": MIN_HEALTHY}

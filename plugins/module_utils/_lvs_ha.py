@@ -202,6 +202,9 @@ def normalize_group(raw, path):
     except ValidationError as error:
         raise ValidationError(f"{path}.mode", raw["mode"], error.reason) from None
     if mode == "active_active":
+        for key in _GROUP_KEYS:
+            if key not in _lvs_bgp.GROUP_KEYS and given(raw, key):
+                raise ValidationError(f"{path}.{key}", raw[key], "is VRRP's; an active_active group has no VRRP")
         return _lvs_bgp.normalize_group(raw, path)
     check_mapping(raw, path, _GROUP_KEYS)
     if not given(raw, "virtual_router_id"):
